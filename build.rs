@@ -1,0 +1,66 @@
+//! Thin: for each engine version the enabled features ask for, generate its module into
+//! OUT_DIR, then write `engines.rs`, the module tree that `src/lib.rs` includes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use berth_codegen::manifest::Manifest;
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let specs = root.join("specs");
+    let manifest_path = specs.join("manifest.json");
+    println!("cargo:rerun-if-changed={}", manifest_path.display());
+    let manifest = Manifest::read(&manifest_path).unwrap_or_else(|e| fail(&e));
+
+    // engine → [(module, version, file name)]
+    let mut enabled: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for spec in &manifest.specs {
+        println!("cargo:rerun-if-env-changed={}", spec.feature_env());
+        if std::env::var_os(spec.feature_env()).is_none() {
+            continue;
+        }
+        let path = spec.path(&specs);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let generated = berth_codegen::generate(&path, &manifest.meta(spec)).unwrap_or_else(|e| fail(&e));
+        let file_name = format!("{}_{}.rs", spec.engine, spec.module);
+        write(&out.join(&file_name), &generated.code);
+        enabled.entry(spec.engine.clone()).or_default().push((spec.module.clone(), spec.version.clone(), file_name));
+    }
+
+    let mut tree = String::new();
+    for engine in manifest.engines.keys() {
+        let versions = enabled.get(engine).map(Vec::as_slice).unwrap_or_default();
+        let _ = writeln!(tree, "/// The {engine} engine: one module per API version enabled by a Cargo feature.");
+        let _ = writeln!(tree, "pub mod {engine} {{");
+        for (module, version, file) in versions {
+            let _ = writeln!(tree, "    /// The {engine} API {version}, generated from its vendored spec.");
+            let _ = writeln!(
+                tree,
+                "    #[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags, rustdoc::invalid_rust_codeblocks, clippy::all)]"
+            );
+            let _ = writeln!(tree, "    pub mod {module} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{file}\")); }}");
+        }
+        let _ = writeln!(tree, "    /// Every enabled {engine} API version's table, oldest first.");
+        let list: Vec<String> = versions.iter().map(|(m, _, _)| format!("&{m}::API")).collect();
+        let _ = writeln!(tree, "    pub static VERSIONS: &[&crate::ApiInfo] = &[{}];", list.join(", "));
+        let _ = writeln!(tree, "}}");
+    }
+    write(&out.join("engines.rs"), &tree);
+}
+
+fn write(path: &Path, text: &str) {
+    // Unchanged output keeps its mtime, so nothing downstream rebuilds for nothing.
+    if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
+        return;
+    }
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+fn fail(error: &berth_codegen::Error) -> ! {
+    eprintln!("error: berth cannot generate its API modules");
+    eprintln!("  {error}");
+    std::process::exit(1);
+}

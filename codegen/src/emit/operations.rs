@@ -1,0 +1,257 @@
+//! A category module: per operation, the request struct, its response type, its
+//! `OperationInfo` (the data-driven table row) and its `Operation` impl.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::docs::{doc, doc_attrs, sanitize};
+use super::types::{ident, ty_tokens};
+use crate::model::{Body, Category, Encoding, Location, Operation, Response, ResponseKind, Ty};
+use crate::naming::{snake, Scope};
+
+/// The name of an operation's `OperationInfo` static (`CONTAINER_CREATE`).
+pub fn info_name(op: &Operation, scope: &mut Scope) -> String {
+    scope.unique(&snake(&op.id).trim_start_matches("r#").to_ascii_uppercase())
+}
+
+/// One category module; `infos` are the static names chosen by `info_name`, in order.
+pub fn category(category: &Category, ops: &[&Operation], infos: &[String], engine: &str) -> TokenStream {
+    let depth = if category.namespace.is_some() { 2 } else { 1 };
+    let supers = (0..depth).map(|_| quote!(super));
+    let root = quote!(#(#supers)::*);
+    let models = quote!(#root::models);
+    let items = ops.iter().zip(infos).map(|(op, info)| operation(op, info, &models, &root));
+    let module_doc = format!(
+        " `{}` operations of the {engine} API (the original's category `{}`).",
+        category.qualified(),
+        category.qualified()
+    );
+    quote! {
+        #[doc = #module_doc]
+        #(#items)*
+    }
+}
+
+fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStream) -> TokenStream {
+    let name = ident(&op.id);
+    let info_ident = format_ident!("{}", info);
+    let response_name = format_ident!("{}Response", op.id);
+
+    let mut text = String::new();
+    if let Some(summary) = &op.summary {
+        text.push_str(summary.trim());
+        text.push_str("\n\n");
+    }
+    if let Some(description) = &op.description {
+        if Some(description) != op.summary.as_ref() {
+            text.push_str(description.trim());
+            text.push_str("\n\n");
+        }
+    }
+    let mut docs = doc_attrs(&sanitize(&text));
+    let link = format!(" `{} {}` — [API reference]({})", op.method.as_str(), op.path, op.doc_url);
+    docs.extend(quote!(#[doc = #link]));
+    if op.deprecated {
+        docs.extend(quote!(#[doc = ""] #[doc = " Deprecated by the engine."]));
+    }
+
+    let has_stream_body = matches!(op.body, Some(Body::Bytes { .. }));
+    let derives = if has_stream_body {
+        quote!(#[derive(Debug, Default)])
+    } else {
+        quote!(#[derive(Debug, Clone, Default, PartialEq)])
+    };
+
+    let fields = op.params.iter().map(|p| {
+        let fname = ident(&p.rust_name);
+        let ty = ty_tokens(&p.ty, models);
+        let ty = if p.required { ty } else { quote!(Option<#ty>) };
+        let pdoc = doc(p.doc.as_deref());
+        let place = format!(" {} parameter `{}`.", capitalize(p.location.as_str()), p.name);
+        quote!(#pdoc #[doc = ""] #[doc = #place] pub #fname: #ty,)
+    });
+    let body_field = op.body.as_ref().map(|b| match b {
+        Body::Json { ty, required, doc: d, .. } => {
+            let ty = ty_tokens(ty, models);
+            let ty = if *required { ty } else { quote!(Option<#ty>) };
+            let bdoc = doc(d.as_deref());
+            quote!(#bdoc #[doc = " The JSON request body."] pub body: #ty,)
+        }
+        Body::Bytes { required, content_type, doc: d } => {
+            let bdoc = doc(d.as_deref());
+            let line = format!(" The request body, streamed as `{content_type}`.");
+            let ty = if *required { quote!(crate::Body) } else { quote!(Option<crate::Body>) };
+            quote!(#bdoc #[doc = #line] pub body: #ty,)
+        }
+    });
+
+    let writes = op.params.iter().map(|p| {
+        let fname = ident(&p.rust_name);
+        let wire = &p.name;
+        let call = match (p.location, p.encoding) {
+            (Location::Path, _) => quote!(path),
+            (Location::Query, Encoding::Json) => quote!(query_json),
+            (Location::Query, _) => quote!(query),
+            (Location::Header, _) => quote!(header),
+        };
+        if p.required {
+            quote!(request.#call(#wire, &self.#fname);)
+        } else {
+            quote!(if let Some(value) = &self.#fname { request.#call(#wire, value); })
+        }
+    });
+    let body_write = op.body.as_ref().map(|b| {
+        let (call, required) = match b {
+            Body::Json { required, .. } => (quote!(json_body(&body)), *required),
+            Body::Bytes { required, .. } => (quote!(body(body)), *required),
+        };
+        if required {
+            quote!(let body = self.body; request.#call;)
+        } else {
+            quote!(if let Some(body) = self.body { request.#call; })
+        }
+    });
+
+    let (output, response_item, decode) = response(op, &response_name, models);
+    let info_static = super::tables::info_static(op, &info_ident, root);
+
+    quote! {
+        #docs
+        #derives
+        pub struct #name {
+            #(#fields)*
+            #body_field
+        }
+
+        #response_item
+
+        #info_static
+
+        impl crate::Operation for #name {
+            type Output = #output;
+            const INFO: &'static crate::OperationInfo = &#info_ident;
+
+            #[allow(unused_variables)]
+            fn write(self, request: &mut crate::RequestParts) {
+                #(#writes)*
+                #body_write
+            }
+
+            fn decode(response: crate::RawResponse) -> crate::Result<Self::Output> {
+                #decode
+            }
+        }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}
+
+/// The output type, the response item (alias or enum) and the body of `decode`.
+fn response(op: &Operation, response_name: &proc_macro2::Ident, models: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+    let doc_line = format!(" What [`{}`] answers.", op.id);
+    let (ty, decode) = match &op.kind {
+        ResponseKind::Bytes => (quote!(crate::ByteStream), quote!(Ok(response.into_byte_stream()))),
+        ResponseKind::Frames => (quote!(crate::Multiplexed), quote!(Ok(response.into_multiplexed()))),
+        ResponseKind::Upgrade => (quote!(crate::Upgraded), quote!(response.into_upgraded())),
+        ResponseKind::JsonLines(item) => {
+            let item = ty_tokens(item, models);
+            (quote!(crate::JsonLines<#item>), quote!(Ok(response.into_json_lines())))
+        }
+        ResponseKind::Json => {
+            let success = op.success();
+            if success.len() <= 1 {
+                let (ty, decode) = match success.first() {
+                    Some(r) => single(r, models),
+                    None => (quote!(()), quote!(response.empty())),
+                };
+                (ty, decode)
+            } else {
+                return per_status(&success, response_name, models, &doc_line);
+            }
+        }
+    };
+    let item = quote! {
+        #[doc = #doc_line]
+        pub type #response_name = #ty;
+    };
+    (quote!(#response_name), item, decode)
+}
+
+fn single(r: &Response, models: &TokenStream) -> (TokenStream, TokenStream) {
+    match &r.ty {
+        Some(Ty::String) if r.text => (quote!(String), quote!(response.text())),
+        Some(ty) => (ty_tokens(ty, models), quote!(response.json())),
+        None => (quote!(()), quote!(response.empty())),
+    }
+}
+
+fn status_variant(status: u16) -> String {
+    match status {
+        100 => "Continue".into(),
+        101 => "SwitchingProtocols".into(),
+        200 => "Ok".into(),
+        201 => "Created".into(),
+        202 => "Accepted".into(),
+        204 => "NoContent".into(),
+        206 => "PartialContent".into(),
+        301 => "MovedPermanently".into(),
+        302 => "Found".into(),
+        304 => "NotModified".into(),
+        other => format!("Status{other}"),
+    }
+}
+
+/// Several success statuses: an enum with a variant per status.
+fn per_status(success: &[&Response], name: &proc_macro2::Ident, models: &TokenStream, doc_line: &str) -> (TokenStream, TokenStream, TokenStream) {
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    for r in success {
+        let variant = format_ident!("{}", status_variant(r.status));
+        let vdoc = format!(" {} — {}", r.status, r.description.trim().lines().next().unwrap_or_default());
+        let status = r.status;
+        match &r.ty {
+            Some(ty) => {
+                let (ty, decode) = if matches!(ty, Ty::String) && r.text {
+                    (quote!(String), quote!(response.text()))
+                } else {
+                    (ty_tokens(ty, models), quote!(response.json()))
+                };
+                variants.push(quote!(#[doc = #vdoc] #variant(#ty),));
+                arms.push(quote!(#status => #decode.map(#name::#variant),));
+            }
+            None => {
+                variants.push(quote!(#[doc = #vdoc] #variant,));
+                arms.push(quote!(#status => response.empty().map(|()| #name::#variant),));
+            }
+        }
+    }
+    let first = success[0];
+    let default_variant = format_ident!("{}", status_variant(first.status));
+    let default_impl = if first.ty.is_none() {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self { #name::#default_variant }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    let item = quote! {
+        #[doc = #doc_line]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name {
+            #(#variants)*
+        }
+        #default_impl
+    };
+    let decode = quote! {
+        match response.status() {
+            #(#arms)*
+            _ => Err(response.unexpected_status()),
+        }
+    };
+    (quote!(#name), item, decode)
+}

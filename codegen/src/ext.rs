@@ -1,0 +1,14 @@
+//! The `x-berth-*` extensions: how `fixups` tells `lower` what the spec itself cannot say.
+
+/// On an operation: how the success body is read — `json`, `bytes`, `json-lines`, `frames`
+/// or `upgrade`. Absent means `json`.
+pub const RESPONSE: &str = "x-berth-response";
+/// On an operation with `json-lines`: the schema of one line (a `$ref` object or a schema).
+pub const ITEM: &str = "x-berth-item";
+/// On a parameter: `json` (a JSON document in one parameter) or `base64-json`.
+pub const ENCODING: &str = "x-berth-encoding";
+/// On a parameter: a runtime type under `crate::` to use instead of the schema's type.
+pub const RUST_TYPE: &str = "x-berth-rust-type";
+/// Kept from Swagger 2.0 by `load`: the operation's `produces` and `consumes`.
+pub const PRODUCES: &str = "x-produces";
+pub const CONSUMES: &str = "x-consumes";

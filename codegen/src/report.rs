@@ -1,0 +1,77 @@
+//! What the generator made of a spec, in numbers: the `spec-report` binary prints it.
+
+use serde::Serialize;
+
+use crate::model::{Api, Body, ResponseKind, Ty};
+use crate::Generated;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub engine: String,
+    pub version: String,
+    pub operations: usize,
+    /// Every parameter and the body have a type that is not `serde_json::Value`.
+    pub typed_requests: usize,
+    /// The success answer decodes to a type that is not `serde_json::Value` (or is
+    /// legitimately empty, a byte stream or a connection).
+    pub typed_responses: usize,
+    pub untyped_requests: Vec<String>,
+    pub untyped_responses: Vec<Untyped>,
+    pub types: usize,
+    pub fallbacks: Vec<crate::model::Fallback>,
+    pub fixups: Vec<crate::fixups::Applied>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Untyped {
+    pub operation: String,
+    pub reason: String,
+}
+
+fn is_untyped(ty: &Ty) -> bool {
+    match ty {
+        Ty::Value => true,
+        Ty::Vec(inner) | Ty::Map(inner) => is_untyped(inner),
+        _ => false,
+    }
+}
+
+pub fn report(generated: &Generated) -> Report {
+    let api: &Api = &generated.api;
+    let mut untyped_requests = Vec::new();
+    let mut untyped_responses = Vec::new();
+    for op in &api.operations {
+        let body_untyped = matches!(&op.body, Some(Body::Json { ty, .. }) if is_untyped(ty));
+        if body_untyped || op.params.iter().any(|p| is_untyped(&p.ty)) {
+            untyped_requests.push(op.id.clone());
+        }
+        let reason = match &op.kind {
+            ResponseKind::JsonLines(item) if is_untyped(item) => Some("stream items have no schema".to_string()),
+            ResponseKind::Json => {
+                let success = op.success();
+                if success.is_empty() {
+                    Some("the spec lists no success response".to_string())
+                } else {
+                    success.iter().find(|r| r.ty.as_ref().is_some_and(is_untyped)).map(|r| format!("{} body is untyped JSON", r.status))
+                }
+            }
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            untyped_responses.push(Untyped { operation: op.id.clone(), reason });
+        }
+    }
+    let operations = api.operations.len();
+    Report {
+        engine: api.engine.clone(),
+        version: api.version.clone(),
+        operations,
+        typed_requests: operations - untyped_requests.len(),
+        typed_responses: operations - untyped_responses.len(),
+        untyped_requests,
+        untyped_responses,
+        types: api.types.len(),
+        fallbacks: api.fallbacks.clone(),
+        fixups: generated.fixups.clone(),
+    }
+}

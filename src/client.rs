@@ -1,0 +1,260 @@
+//! `Client`: one engine endpoint, one connection pool, one request pipeline.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{chain, message_of, ApiError};
+use crate::operation::{Method, Operation, ResponseKind};
+use crate::request::{PartsBody, RequestParts};
+use crate::response::{RawResponse, ResponseBody};
+use crate::stream::{ByteStream, Upgraded};
+use crate::transport::{self, Endpoint, TlsMaterial};
+use crate::Error;
+
+/// A connection to one engine endpoint. Cheap to clone; clones share the pool.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    /// `http://localhost` for unix sockets, else the scheme and authority.
+    base: String,
+    /// What error messages call the endpoint (`unix:///var/run/docker.sock`).
+    endpoint: String,
+    call_timeout: Option<Duration>,
+}
+
+/// Options for a [`Client`].
+#[derive(Debug, Clone, Default)]
+pub struct ClientBuilder {
+    uri: String,
+    tls: Option<TlsMaterial>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
+}
+
+impl ClientBuilder {
+    /// TLS material for `https://` (and `tcp://` with TLS): CA, client certificate, key.
+    pub fn tls(mut self, tls: TlsMaterial) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// How long to wait for a connection to be made.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long the engine may stay silent while answering (applies between the chunks of
+    /// streams too).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a whole call may take (for streams: until the answer starts).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
+    }
+
+    pub fn build(self) -> crate::Result<Client> {
+        let endpoint = Endpoint::parse(&self.uri, self.tls.is_some())?;
+        let mut http = reqwest::Client::builder().http1_only().pool_max_idle_per_host(16);
+        if let Some(t) = self.connect_timeout {
+            http = http.connect_timeout(t);
+        }
+        if let Some(t) = self.read_timeout {
+            http = http.read_timeout(t);
+        }
+        let (http, base) = transport::configure(http, &endpoint, self.tls.as_ref())?;
+        let http = http.build().map_err(|e| Error::Config { message: chain(&e) })?;
+        Ok(Client {
+            inner: Arc::new(Inner { http, base, endpoint: endpoint.display(), call_timeout: self.call_timeout }),
+        })
+    }
+}
+
+impl Client {
+    /// A client for an endpoint URI: `unix:///var/run/docker.sock`, `tcp://host:2375`,
+    /// `http://host:port`, `https://host:port` (with [`ClientBuilder::tls`] for mTLS).
+    pub fn new(uri: &str) -> crate::Result<Client> {
+        Client::builder(uri).build()
+    }
+
+    pub fn builder(uri: impl Into<String>) -> ClientBuilder {
+        ClientBuilder { uri: uri.into(), ..Default::default() }
+    }
+
+    /// Docker's defaults: `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`),
+    /// else `unix:///var/run/docker.sock`.
+    pub fn docker_from_env() -> crate::Result<ClientBuilder> {
+        transport::docker_from_env()
+    }
+
+    /// Podman's defaults: `CONTAINER_HOST`, else `$XDG_RUNTIME_DIR/podman/podman.sock`,
+    /// else `/run/podman/podman.sock`.
+    pub fn podman_from_env() -> crate::Result<ClientBuilder> {
+        transport::podman_from_env()
+    }
+
+    /// The endpoint, as error messages name it.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// Calls a generated operation.
+    pub async fn invoke<O: Operation>(&self, operation: O) -> crate::Result<O::Output> {
+        let mut parts = RequestParts::for_operation(O::INFO);
+        operation.write(&mut parts);
+        O::decode(self.execute(parts).await?)
+    }
+
+    /// A raw request for an endpoint no spec describes: `path` is sent as given, so it
+    /// carries its own version prefix (`/v1.41/containers/conny/checkpoints`).
+    pub fn request(&self, method: Method, path: impl Into<String>) -> RawRequest {
+        RawRequest { client: self.clone(), parts: RequestParts::raw(method, path) }
+    }
+
+    /// The one request pipeline: typed calls, calls by name and raw requests all end here.
+    pub async fn execute(&self, parts: RequestParts) -> crate::Result<RawResponse> {
+        let operation = parts.operation.to_string();
+        let invalid = |message: String| Error::InvalidRequest { operation: operation.clone(), message };
+        if let Some(message) = parts.error {
+            return Err(invalid(message));
+        }
+        let path = parts.rendered_path().map_err(invalid)?;
+        let prefix = parts.info.map_or("", |info| info.api.prefix);
+        let mut url = format!("{}{prefix}{path}", self.inner.base);
+        if !parts.query.is_empty() {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in &parts.query {
+                query.append_pair(name, value);
+            }
+            url.push('?');
+            url.push_str(&query.finish());
+        }
+        let mut request = self.inner.http.request(parts.method.as_reqwest(), url);
+        for (name, value) in &parts.headers {
+            request = request.header(name.as_ref(), value);
+        }
+        match parts.body {
+            PartsBody::None => {}
+            PartsBody::Json(json) => request = request.body(json.map_err(invalid)?),
+            PartsBody::Stream(body) => {
+                if let Some(body) = body.into_reqwest() {
+                    request = request.body(body);
+                }
+            }
+        }
+        if let Some(content_type) = &parts.content_type {
+            if !matches!(parts.method, Method::Get | Method::Head | Method::Delete) {
+                request = request.header(reqwest::header::CONTENT_TYPE, content_type.as_ref());
+            }
+        }
+        if parts.response == ResponseKind::Upgrade {
+            request = request.header(reqwest::header::CONNECTION, "Upgrade").header(reqwest::header::UPGRADE, "tcp");
+        }
+        let buffered = parts.response == ResponseKind::Buffered;
+        if let (true, Some(t)) = (buffered, self.inner.call_timeout) {
+            request = request.timeout(t);
+        }
+
+        let started = Instant::now();
+        let sent = match (buffered, self.inner.call_timeout) {
+            (false, Some(t)) => tokio::time::timeout(t, request.send())
+                .await
+                .map_err(|_| self.timeout(&operation, "call"))?,
+            _ => request.send().await,
+        };
+        let response = sent.map_err(|e| self.transport_error(e, &operation, started))?;
+        let status = response.status().as_u16();
+        if status >= 400 {
+            let body = response.bytes().await.map_err(|e| self.transport_error(e, &operation, started))?;
+            return Err(Error::Api(ApiError { status, operation, message: message_of(&body), body }));
+        }
+        let headers = response.headers().clone();
+        let body = match parts.response {
+            ResponseKind::Buffered => {
+                ResponseBody::Buffered(response.bytes().await.map_err(|e| self.transport_error(e, &operation, started))?)
+            }
+            ResponseKind::Upgrade if status == 101 => {
+                let io = response.upgrade().await.map_err(|e| self.transport_error(e, &operation, started))?;
+                ResponseBody::Upgraded(Upgraded::hijacked(io))
+            }
+            _ => ResponseBody::Streaming(ByteStream::from_response(response, None, self.inner.endpoint.clone(), operation.clone())),
+        };
+        Ok(RawResponse { operation, status, headers, body })
+    }
+
+    fn timeout(&self, operation: &str, which: &'static str) -> Error {
+        Error::Timeout { endpoint: self.inner.endpoint.clone(), operation: operation.to_string(), which }
+    }
+
+    fn transport_error(&self, source: reqwest::Error, operation: &str, started: Instant) -> Error {
+        let endpoint = self.inner.endpoint.clone();
+        if source.is_timeout() {
+            let which = if source.is_connect() {
+                "connect"
+            } else if self.inner.call_timeout.is_some_and(|t| started.elapsed() >= t) {
+                "call"
+            } else {
+                "read"
+            };
+            return self.timeout(operation, which);
+        }
+        if let Some(message) = transport::tls_failure(&source) {
+            return Error::Tls { endpoint, message };
+        }
+        if source.is_connect() {
+            return Error::Connect { endpoint, source };
+        }
+        Error::Transport { endpoint, operation: operation.to_string(), source }
+    }
+}
+
+/// A raw request being built; see [`Client::request`].
+pub struct RawRequest {
+    client: Client,
+    parts: RequestParts,
+}
+
+impl RawRequest {
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.parts.query.push((name.into().into(), value.into()));
+        self
+    }
+
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.parts.headers.push((name.into().into(), value.into()));
+        self
+    }
+
+    /// A JSON body.
+    pub fn json(mut self, value: &impl serde::Serialize) -> Self {
+        self.parts.json_body(value);
+        self
+    }
+
+    /// A byte body (a stream stays a stream) with its content type.
+    pub fn body(mut self, body: impl Into<crate::Body>, content_type: &'static str) -> Self {
+        self.parts.body(body.into());
+        self.parts.content_type = Some(content_type.into());
+        self
+    }
+
+    /// How to read the answer (default: whole).
+    pub fn response(mut self, kind: ResponseKind) -> Self {
+        self.parts.response = kind;
+        self
+    }
+
+    pub async fn send(self) -> crate::Result<RawResponse> {
+        self.client.execute(self.parts).await
+    }
+}

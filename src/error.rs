@@ -1,0 +1,155 @@
+//! Every failure is a typed `Error` that says what happened and keeps what the engine sent.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, with the endpoint, the operation and the raw body wherever they exist.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The endpoint URI cannot be used.
+    InvalidUri { uri: String, reason: String },
+    /// Client configuration that cannot work (TLS material, options).
+    Config { message: String },
+    /// A request value that cannot be sent (a path value of `..`, a bad by-name param).
+    InvalidRequest { operation: String, message: String },
+    /// No connection could be made (refused, no such socket, unreachable).
+    Connect { endpoint: String, source: reqwest::Error },
+    /// A timeout fired: `connect`, `read`, `write` or `call`.
+    Timeout { endpoint: String, operation: String, which: &'static str },
+    /// The TLS handshake failed (bad certificate, unknown CA, refused client certificate).
+    Tls { endpoint: String, message: String },
+    /// Any other transport failure while sending or receiving.
+    Transport { endpoint: String, operation: String, source: reqwest::Error },
+    /// The engine answered with an error status (>= 400).
+    Api(ApiError),
+    /// The engine answered, but the body does not decode as the operation's type.
+    Decode { operation: String, path: String, message: String, body: Bytes },
+    /// A success status the operation does not list, with the body.
+    UnexpectedStatus { operation: String, status: u16, body: Bytes },
+    /// An item of a progress stream carried an error (`error` / `errorDetail`).
+    Stream { operation: String, message: String, raw: Bytes },
+    /// The server does not speak the API version of the module used.
+    UnsupportedVersion { operation: String, requested: String, server_min: String, server_max: String },
+    /// An I/O error on a stream or hijacked connection.
+    Io(std::io::Error),
+}
+
+/// An error status from the engine: its message, and the whole body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    /// The operation id, or `METHOD path` for raw requests.
+    pub operation: String,
+    /// The engine's `message` (or the body's text when it is not JSON).
+    pub message: String,
+    /// Everything the engine sent.
+    pub body: Bytes,
+}
+
+impl Error {
+    /// The HTTP status of an API error or unexpected status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::UnexpectedStatus { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The raw body the engine sent with this error, if any: readable even when the call
+    /// was a streaming one.
+    pub fn body(&self) -> Option<&Bytes> {
+        match self {
+            Error::Api(e) => Some(&e.body),
+            Error::Decode { body, .. } | Error::UnexpectedStatus { body, .. } => Some(body),
+            Error::Stream { raw, .. } => Some(raw),
+            _ => None,
+        }
+    }
+
+    /// Whether the engine said the object does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidUri { uri, reason } => write!(f, "invalid engine URI {uri:?}: {reason}"),
+            Error::Config { message } => write!(f, "invalid client configuration: {message}"),
+            Error::InvalidRequest { operation, message } => write!(f, "{operation}: invalid request: {message}"),
+            Error::Connect { endpoint, source } => write!(f, "cannot connect to {endpoint}: {}", chain(source)),
+            Error::Timeout { endpoint, operation, which } => write!(f, "{operation}: {which} timeout against {endpoint}"),
+            Error::Tls { endpoint, message } => write!(f, "TLS with {endpoint} failed: {message}"),
+            Error::Transport { endpoint, operation, source } => write!(f, "{operation}: transport error with {endpoint}: {}", chain(source)),
+            Error::Api(e) => write!(f, "{}: the engine answered {}: {}", e.operation, e.status, e.message),
+            Error::Decode { operation, path, message, body } => {
+                write!(f, "{operation}: cannot decode the answer at `{path}`: {message} ({} bytes kept)", body.len())
+            }
+            Error::UnexpectedStatus { operation, status, .. } => write!(f, "{operation}: unexpected status {status}"),
+            Error::Stream { operation, message, .. } => write!(f, "{operation}: the engine reported an error in the stream: {message}"),
+            Error::UnsupportedVersion { operation, requested, server_min, server_max } => write!(
+                f,
+                "{operation}: API version {requested} is not supported by the server (it speaks {server_min} to {server_max})"
+            ),
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+/// An error with its sources, for messages that say the root cause.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Connect { source, .. } | Error::Transport { source, .. } => Some(source),
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.operation, self.status, self.message)
+    }
+}
+
+/// The engine's `message` from an error body (Docker `message`, Podman `message`/`cause`),
+/// or the body's text.
+pub(crate) fn message_of(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        message: Option<String>,
+        cause: Option<String>,
+    }
+    match serde_json::from_slice::<Probe>(body) {
+        Ok(Probe { message: Some(m), .. }) => m,
+        Ok(Probe { cause: Some(c), .. }) => c,
+        _ => String::from_utf8_lossy(body).trim().to_string(),
+    }
+}

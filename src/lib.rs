@@ -1,0 +1,36 @@
+//! berth: a typed Rust SDK for container engines — the Docker Engine API and Podman's
+//! libpod and Docker-compatible APIs — generated at build time from the engines' own specs.
+//!
+//! ```no_run
+//! # #[cfg(feature = "docker-v1_53")]
+//! # async fn demo() -> berth::Result<()> {
+//! use berth::docker::v1_53::containers::ContainerList;
+//! let client = berth::Client::new("unix:///var/run/docker.sock")?;
+//! let containers = client.invoke(ContainerList { all: Some(true), ..Default::default() }).await?;
+//! # Ok(()) }
+//! ```
+
+mod macros;
+
+pub mod auth;
+mod client;
+pub mod de;
+pub mod dynamic;
+mod error;
+mod operation;
+mod request;
+mod response;
+pub mod stream;
+mod transport;
+
+pub use client::{Client, ClientBuilder, RawRequest};
+pub use error::{ApiError, Error, Result};
+pub use operation::{
+    ApiInfo, BodyInfo, Method, Operation, OperationInfo, ParamEncoding, ParamInfo, ParamLocation, ResponseKind,
+};
+pub use request::{Body, ParamValue, RequestParts};
+pub use response::RawResponse;
+pub use stream::{ByteStream, Frame, FrameStream, JsonLines, Multiplexed, StreamKind, Upgraded};
+pub use transport::{Endpoint, TlsMaterial};
+
+include!(concat!(env!("OUT_DIR"), "/engines.rs"));

@@ -1,0 +1,151 @@
+//! What generated code and the runtime share: the `Operation` trait every request struct
+//! implements, and the static tables of the data-driven API.
+
+use crate::request::RequestParts;
+use crate::response::RawResponse;
+
+/// A typed request of one engine operation (generated: `docker::v1_41::containers::ContainerCreate`).
+pub trait Operation: Sized {
+    /// What a successful call gives back.
+    type Output;
+    /// The operation's table row: id, method, path, parameters, response kind, docs.
+    const INFO: &'static OperationInfo;
+    /// Puts the request's values in place: path, query, headers, body.
+    fn write(self, request: &mut RequestParts);
+    /// Turns the engine's successful answer into `Output`.
+    fn decode(response: RawResponse) -> crate::Result<Self::Output>;
+}
+
+/// One engine version's API: every operation's row.
+#[derive(Debug)]
+pub struct ApiInfo {
+    /// `docker` or `podman`.
+    pub engine: &'static str,
+    /// The spec's version, `1.41` or `5.1.0`.
+    pub version: &'static str,
+    /// Sent before every path: `/v1.41`.
+    pub prefix: &'static str,
+    pub title: &'static str,
+    pub operations: &'static [&'static OperationInfo],
+}
+
+impl ApiInfo {
+    /// The original's categories (`containers`, `libpod/containers`, `_ping`), sorted.
+    pub fn categories(&self) -> Vec<&'static str> {
+        let mut categories: Vec<&'static str> = self.operations.iter().map(|op| op.category).collect();
+        categories.sort_unstable();
+        categories.dedup();
+        categories
+    }
+
+    /// The operations of a category, in spec order.
+    pub fn operations_in<'a>(&'a self, category: &'a str) -> impl Iterator<Item = &'static OperationInfo> + 'a {
+        self.operations.iter().copied().filter(move |op| op.category == category)
+    }
+
+    /// An operation by its operationId.
+    pub fn operation(&self, id: &str) -> Option<&'static OperationInfo> {
+        self.operations.iter().copied().find(|op| op.id == id)
+    }
+}
+
+/// One operation, as data.
+#[derive(Debug)]
+pub struct OperationInfo {
+    pub api: &'static ApiInfo,
+    /// The spec's operationId.
+    pub id: &'static str,
+    pub category: &'static str,
+    pub method: Method,
+    /// The path template, without the version prefix: `/containers/{id}/start`.
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub doc_url: &'static str,
+    pub params: &'static [ParamInfo],
+    pub body: BodyInfo,
+    pub response: ResponseKind,
+    /// The statuses that are not errors (304 included where the spec lists it).
+    pub success: &'static [u16],
+    pub deprecated: bool,
+}
+
+impl OperationInfo {
+    pub fn param(&self, name: &str) -> Option<&'static ParamInfo> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+    Head,
+    Patch,
+    Options,
+}
+
+impl Method {
+    pub fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Head => reqwest::Method::HEAD,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Options => reqwest::Method::OPTIONS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// The name on the wire.
+    pub name: &'static str,
+    pub location: ParamLocation,
+    pub required: bool,
+    /// The type in words (`string`, `array of string`, `map of array of string`).
+    pub schema: &'static str,
+    pub encoding: ParamEncoding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamEncoding {
+    /// As text; arrays repeat the parameter.
+    Plain,
+    /// One JSON document.
+    Json,
+    /// Base64url of one JSON document (registry auth headers).
+    Base64Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyInfo {
+    None,
+    Json { content_type: &'static str, required: bool },
+    Bytes { content_type: &'static str, required: bool },
+}
+
+/// How a successful answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseKind {
+    /// Read whole, then decoded (JSON, text or nothing).
+    Buffered,
+    /// Raw bytes as they come.
+    Bytes,
+    /// One JSON document per line.
+    JsonLines,
+    /// Multiplexed stdout/stderr frames (raw bytes with a TTY).
+    Frames,
+    /// A hijacked bidirectional connection.
+    Upgrade,
+}

@@ -1,0 +1,284 @@
+//! Building a request: path values (percent-encoded, one segment each), query pairs,
+//! headers and the body. Typed calls, calls by name and raw requests all fill a
+//! `RequestParts`, and `Client::execute` sends it: one pipeline.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::operation::{BodyInfo, Method, OperationInfo, ResponseKind};
+
+/// Everything but unreserved characters is escaped, so a value holding `/` or `?` stays in
+/// its segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A value that goes into a path, query or header parameter as text.
+pub trait ParamValue {
+    /// Calls `out` once per value (arrays repeat the parameter).
+    fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>));
+}
+
+impl<T: ParamValue + ?Sized> ParamValue for &T {
+    fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>)) {
+        (**self).each_value(out)
+    }
+}
+
+impl ParamValue for str {
+    fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>)) {
+        out(Cow::Borrowed(self))
+    }
+}
+
+impl ParamValue for String {
+    fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>)) {
+        out(Cow::Borrowed(self))
+    }
+}
+
+impl ParamValue for bool {
+    fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>)) {
+        out(Cow::Borrowed(if *self { "true" } else { "false" }))
+    }
+}
+
+macro_rules! display_param {
+    ($($t:ty),*) => {$(
+        impl ParamValue for $t {
+            fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>)) {
+                out(Cow::Owned(self.to_string()))
+            }
+        }
+    )*};
+}
+display_param!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+impl<T: ParamValue> ParamValue for Vec<T> {
+    fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>)) {
+        for item in self {
+            item.each_value(out);
+        }
+    }
+}
+
+impl ParamValue for serde_json::Value {
+    fn each_value(&self, out: &mut dyn FnMut(Cow<'_, str>)) {
+        match self {
+            serde_json::Value::Null => {}
+            serde_json::Value::String(s) => out(Cow::Borrowed(s)),
+            serde_json::Value::Bool(b) => b.each_value(out),
+            serde_json::Value::Array(items) => items.iter().for_each(|i| i.each_value(out)),
+            other => out(Cow::Owned(other.to_string())),
+        }
+    }
+}
+
+/// A request body: bytes in memory, or a stream (file, reader) that is never read whole.
+#[derive(Default)]
+pub struct Body {
+    inner: Option<reqwest::Body>,
+}
+
+impl Body {
+    /// A body from a stream of chunks.
+    pub fn wrap_stream<S, B, E>(stream: S) -> Body
+    where
+        S: futures_core::Stream<Item = Result<B, E>> + Send + 'static,
+        Bytes: From<B>,
+        B: 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        Body { inner: Some(reqwest::Body::wrap_stream(stream)) }
+    }
+
+    /// A body read from any `AsyncRead` (a file, a pipe, a tar builder) as it is sent.
+    pub fn from_reader<R: tokio::io::AsyncRead + Send + 'static>(reader: R) -> Body {
+        Body::wrap_stream(tokio_util::io::ReaderStream::new(reader))
+    }
+
+    /// A file streamed from disk.
+    pub async fn from_file(path: impl AsRef<std::path::Path>) -> std::io::Result<Body> {
+        Ok(Body::from_reader(tokio::fs::File::open(path).await?))
+    }
+
+    pub(crate) fn into_reqwest(self) -> Option<reqwest::Body> {
+        self.inner
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            None => f.write_str("Body(empty)"),
+            Some(b) => match b.as_bytes() {
+                Some(bytes) => write!(f, "Body({} bytes)", bytes.len()),
+                None => f.write_str("Body(stream)"),
+            },
+        }
+    }
+}
+
+macro_rules! body_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Body {
+            fn from(value: $t) -> Body {
+                Body { inner: Some(reqwest::Body::from(value)) }
+            }
+        }
+    )*};
+}
+body_from!(Bytes, Vec<u8>, String, &'static [u8], &'static str);
+
+pub(crate) enum PartsBody {
+    None,
+    Json(Result<Vec<u8>, String>),
+    Stream(Body),
+}
+
+/// A request being built: what `Operation::write` fills, and what raw requests fill by hand.
+pub struct RequestParts {
+    pub(crate) operation: Cow<'static, str>,
+    pub(crate) info: Option<&'static OperationInfo>,
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) path_values: Vec<(&'static str, String)>,
+    pub(crate) query: Vec<(Cow<'static, str>, String)>,
+    pub(crate) headers: Vec<(Cow<'static, str>, String)>,
+    pub(crate) body: PartsBody,
+    pub(crate) content_type: Option<Cow<'static, str>>,
+    pub(crate) response: ResponseKind,
+    pub(crate) error: Option<String>,
+}
+
+impl RequestParts {
+    /// Parts for a generated operation.
+    pub fn for_operation(info: &'static OperationInfo) -> RequestParts {
+        let content_type = match info.body {
+            BodyInfo::None => None,
+            BodyInfo::Json { content_type, .. } | BodyInfo::Bytes { content_type, .. } => Some(Cow::Borrowed(content_type)),
+        };
+        RequestParts {
+            operation: Cow::Borrowed(info.id),
+            info: Some(info),
+            method: info.method,
+            path: info.path.to_string(),
+            path_values: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: PartsBody::None,
+            content_type,
+            response: info.response,
+            error: None,
+        }
+    }
+
+    /// Parts for a raw request: the path is sent as given (with its own version prefix).
+    pub fn raw(method: Method, path: impl Into<String>) -> RequestParts {
+        let path = path.into();
+        RequestParts {
+            operation: Cow::Owned(format!("{method:?} {path}").to_uppercase()),
+            info: None,
+            method,
+            path,
+            path_values: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: PartsBody::None,
+            content_type: None,
+            response: ResponseKind::Buffered,
+            error: None,
+        }
+    }
+
+    /// A path value for `{name}`.
+    pub fn path(&mut self, name: &'static str, value: &(impl ParamValue + ?Sized)) {
+        let mut text = String::new();
+        value.each_value(&mut |v| text.push_str(&v));
+        self.path_values.push((name, text));
+    }
+
+    /// A query parameter (repeated for arrays).
+    pub fn query(&mut self, name: &'static str, value: &(impl ParamValue + ?Sized)) {
+        value.each_value(&mut |v| self.query.push((Cow::Borrowed(name), v.into_owned())));
+    }
+
+    /// A query parameter holding one JSON document (`filters`, `buildargs`, ...).
+    pub fn query_json(&mut self, name: &'static str, value: &impl serde::Serialize) {
+        match serde_json::to_string(value) {
+            Ok(json) => self.query.push((Cow::Borrowed(name), json)),
+            Err(e) => self.error = Some(format!("parameter {name}: {e}")),
+        }
+    }
+
+    /// A header.
+    pub fn header(&mut self, name: &'static str, value: &(impl ParamValue + ?Sized)) {
+        value.each_value(&mut |v| self.headers.push((Cow::Borrowed(name), v.into_owned())));
+    }
+
+    /// A JSON body.
+    pub fn json_body(&mut self, value: &impl serde::Serialize) {
+        self.body = PartsBody::Json(serde_json::to_vec(value).map_err(|e| e.to_string()));
+        if self.content_type.is_none() {
+            self.content_type = Some(Cow::Borrowed("application/json"));
+        }
+    }
+
+    /// A byte body (streamed when it is a stream).
+    pub fn body(&mut self, body: Body) {
+        self.body = PartsBody::Stream(body);
+    }
+
+    /// The path with every `{name}` replaced by its encoded value.
+    pub(crate) fn rendered_path(&self) -> Result<String, String> {
+        let mut path = self.path.clone();
+        for (name, value) in &self.path_values {
+            if value.is_empty() || value == "." || value == ".." {
+                return Err(format!("path parameter {name} cannot be {value:?}"));
+            }
+            let encoded: String = utf8_percent_encode(value, SEGMENT).collect();
+            path = path.replace(&format!("{{{name}}}"), &encoded);
+        }
+        if let Some(start) = path.find('{') {
+            let end = path[start..].find('}').map_or(path.len(), |e| start + e + 1);
+            return Err(format!("path parameter {} has no value", &path[start..end]));
+        }
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_values_stay_in_their_segment() {
+        let mut parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
+        parts.path("id", "a/b?c d");
+        assert_eq!(parts.rendered_path().unwrap(), "/containers/a%2Fb%3Fc%20d/json");
+        let mut parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
+        parts.path("id", "..");
+        assert!(parts.rendered_path().unwrap_err().contains("cannot be"));
+        let parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
+        assert!(parts.rendered_path().unwrap_err().contains("{id}"));
+    }
+
+    #[test]
+    fn arrays_repeat_and_booleans_are_words() {
+        let mut parts = RequestParts::raw(Method::Get, "/x");
+        parts.query("containers", &vec!["a".to_string(), "b".to_string()]);
+        parts.query("all", &true);
+        parts.query_json("filters", &std::collections::HashMap::from([("label", vec!["x=y"])]));
+        let q: Vec<(String, String)> = parts.query.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        assert_eq!(
+            q,
+            vec![
+                ("containers".into(), "a".into()),
+                ("containers".into(), "b".into()),
+                ("all".into(), "true".into()),
+                ("filters".into(), r#"{"label":["x=y"]}"#.into())
+            ]
+        );
+    }
+}

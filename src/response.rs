@@ -1,0 +1,116 @@
+//! A successful answer before decoding, and the decoders generated code calls.
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::stream::{ByteStream, JsonLines, Multiplexed, Upgraded};
+use crate::Error;
+
+pub(crate) enum ResponseBody {
+    Buffered(Bytes),
+    Streaming(ByteStream),
+    Upgraded(Upgraded),
+}
+
+/// The engine's answer with a success status, its body read whole or still streaming
+/// according to the operation's response kind.
+pub struct RawResponse {
+    pub(crate) operation: String,
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: ResponseBody,
+}
+
+impl RawResponse {
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    fn buffered(&self) -> Bytes {
+        match &self.body {
+            ResponseBody::Buffered(bytes) => bytes.clone(),
+            _ => Bytes::new(),
+        }
+    }
+
+    /// The body as `T`; a failure names the field path and keeps the body.
+    pub fn json<T: DeserializeOwned>(self) -> crate::Result<T> {
+        let body = self.buffered();
+        decode_json(&self.operation, &body)
+    }
+
+    /// The body as text.
+    pub fn text(self) -> crate::Result<String> {
+        let body = self.buffered();
+        String::from_utf8(body.to_vec()).map_err(|e| Error::Decode {
+            operation: self.operation,
+            path: String::new(),
+            message: e.to_string(),
+            body,
+        })
+    }
+
+    /// No body is expected; whatever came is ignored.
+    pub fn empty(self) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// The body bytes as they are (raw requests).
+    pub async fn bytes(self) -> crate::Result<Bytes> {
+        match self.body {
+            ResponseBody::Buffered(bytes) => Ok(bytes),
+            ResponseBody::Streaming(stream) => stream.collect().await,
+            ResponseBody::Upgraded(_) => Ok(Bytes::new()),
+        }
+    }
+
+    pub fn into_byte_stream(self) -> ByteStream {
+        match self.body {
+            ResponseBody::Streaming(stream) => stream,
+            ResponseBody::Buffered(bytes) => ByteStream::once(bytes),
+            ResponseBody::Upgraded(_) => ByteStream::once(Bytes::new()),
+        }
+    }
+
+    pub fn into_json_lines<T: DeserializeOwned>(self) -> JsonLines<T> {
+        let operation = self.operation.clone();
+        JsonLines::new(operation, self.into_byte_stream())
+    }
+
+    pub fn into_multiplexed(self) -> Multiplexed {
+        Multiplexed::new(self.into_byte_stream())
+    }
+
+    pub fn into_upgraded(self) -> crate::Result<Upgraded> {
+        match self.body {
+            ResponseBody::Upgraded(upgraded) => Ok(upgraded),
+            // Not hijacked (a detached exec start answers 200): the body is the output.
+            other => Ok(Upgraded::from_stream(RawResponse { body: other, ..self }.into_byte_stream())),
+        }
+    }
+
+    /// The error for a success status the operation does not list.
+    pub fn unexpected_status(self) -> Error {
+        let body = self.buffered();
+        Error::UnexpectedStatus { operation: self.operation, status: self.status, body }
+    }
+}
+
+/// Decodes JSON, naming the path of the field that failed and keeping the body.
+pub(crate) fn decode_json<T: DeserializeOwned>(operation: &str, body: &Bytes) -> crate::Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| Error::Decode {
+        operation: operation.to_string(),
+        path: e.path().to_string(),
+        message: e.into_inner().to_string(),
+        body: body.clone(),
+    })
+}

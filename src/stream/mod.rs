@@ -1,0 +1,11 @@
+//! Streaming answers: raw bytes, JSON lines, multiplexed frames and hijacked connections.
+
+mod bytes_stream;
+mod frames;
+mod json_lines;
+mod upgraded;
+
+pub use bytes_stream::ByteStream;
+pub use frames::{Frame, FrameStream, Multiplexed, StreamKind};
+pub use json_lines::JsonLines;
+pub use upgraded::Upgraded;

@@ -1,0 +1,230 @@
+//! Endpoints and how reqwest reaches them: unix sockets, plain TCP, TLS with client
+//! certificates. Keep-alive pooling comes from reqwest on every one of them.
+
+use std::path::{Path, PathBuf};
+
+use crate::client::ClientBuilder;
+use crate::Error;
+
+/// Where an engine listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Http { authority: String },
+    Https { authority: String },
+}
+
+impl Endpoint {
+    /// Parses `unix:///path`, `tcp://host:port`, `http://host:port`, `https://host:port`.
+    /// `tcp://` means TLS when TLS material was given, as with the docker CLI.
+    pub fn parse(uri: &str, tls: bool) -> crate::Result<Endpoint> {
+        let invalid = |reason: &str| Error::InvalidUri { uri: uri.to_string(), reason: reason.to_string() };
+        let (scheme, rest) = uri.split_once("://").ok_or_else(|| invalid("expected scheme://..."))?;
+        match scheme {
+            "unix" => {
+                if !rest.starts_with('/') {
+                    return Err(invalid("a unix socket path must be absolute: unix:///path/to.sock"));
+                }
+                Ok(Endpoint::Unix(PathBuf::from(rest)))
+            }
+            "tcp" | "http" | "https" => {
+                let authority = rest.trim_end_matches('/');
+                if authority.is_empty() || authority.contains('/') || authority.contains('?') {
+                    return Err(invalid("expected host:port with no path"));
+                }
+                if let Some((_, port)) = authority.rsplit_once(':') {
+                    if !port.ends_with(']') && port.parse::<u16>().is_err() {
+                        return Err(invalid("the port is not a number from 0 to 65535"));
+                    }
+                }
+                let authority = authority.to_string();
+                Ok(match (scheme, tls) {
+                    ("https", _) | ("tcp", true) => Endpoint::Https { authority },
+                    _ => Endpoint::Http { authority },
+                })
+            }
+            "ssh" => Err(invalid("ssh:// endpoints are not supported yet; forward the engine socket (ssh -L) and use unix:// or tcp://")),
+            "npipe" => Err(invalid("Windows named pipes are not supported")),
+            other => Err(invalid(&format!("unknown scheme {other:?}; use unix, tcp, http or https"))),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Endpoint::Unix(path) => format!("unix://{}", path.display()),
+            Endpoint::Http { authority } => format!("http://{authority}"),
+            Endpoint::Https { authority } => format!("https://{authority}"),
+        }
+    }
+}
+
+/// PEM material for TLS: the CA that signed the engine's certificate, and the client
+/// certificate and key for mutual TLS.
+#[derive(Clone, Default)]
+pub struct TlsMaterial {
+    pub ca: Option<Vec<u8>>,
+    pub cert: Option<Vec<u8>>,
+    pub key: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsMaterial")
+            .field("ca", &self.ca.as_ref().map(Vec::len))
+            .field("cert", &self.cert.as_ref().map(Vec::len))
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl TlsMaterial {
+    /// From PEM bytes.
+    pub fn from_pem(ca: impl Into<Vec<u8>>, cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Self {
+        TlsMaterial { ca: Some(ca.into()), cert: Some(cert.into()), key: Some(key.into()) }
+    }
+
+    /// From PEM files (`ca.pem`, `cert.pem`, `key.pem`).
+    pub fn from_files(ca: impl AsRef<Path>, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> crate::Result<Self> {
+        let read = |p: &Path| std::fs::read(p).map_err(|e| Error::Config { message: format!("cannot read {}: {e}", p.display()) });
+        Ok(TlsMaterial::from_pem(read(ca.as_ref())?, read(cert.as_ref())?, read(key.as_ref())?))
+    }
+
+    /// From a Docker cert directory (`DOCKER_CERT_PATH`): `ca.pem`, `cert.pem`, `key.pem`.
+    pub fn from_dir(dir: impl AsRef<Path>) -> crate::Result<Self> {
+        let dir = dir.as_ref();
+        TlsMaterial::from_files(dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"))
+    }
+}
+
+#[cfg(feature = "tls")]
+fn configure_tls(mut http: reqwest::ClientBuilder, tls: Option<&TlsMaterial>) -> crate::Result<reqwest::ClientBuilder> {
+    // reqwest is built without a default crypto provider: ring is installed once.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = |message: String| Error::Config { message };
+    if let Some(tls) = tls {
+        if let Some(ca) = &tls.ca {
+            let certs = reqwest::Certificate::from_pem_bundle(ca).map_err(|e| config(format!("bad CA PEM: {}", chain(&e))))?;
+            if certs.is_empty() {
+                return Err(config("the CA PEM holds no certificate".into()));
+            }
+            http = http.tls_certs_only(certs);
+        }
+        match (&tls.cert, &tls.key) {
+            (Some(cert), Some(key)) => {
+                check_key(key)?;
+                let mut pem = cert.clone();
+                pem.push(b'\n');
+                pem.extend_from_slice(key);
+                let identity = reqwest::Identity::from_pem(&pem).map_err(|e| config(format!("bad client certificate or key: {}", chain(&e))))?;
+                http = http.identity(identity);
+            }
+            (None, None) => {}
+            _ => return Err(config("a client certificate needs its key, and a key its certificate".into())),
+        }
+    }
+    Ok(http.tls_backend_rustls())
+}
+
+/// Encrypted PEM keys are refused with a clear message rather than an opaque parse error.
+#[cfg(feature = "tls")]
+fn check_key(key: &[u8]) -> crate::Result<()> {
+    let text = String::from_utf8_lossy(key);
+    if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(Error::Config {
+            message: "the client key is password-protected; decrypt it first (openssl pkey -in key.pem -out key.plain.pem)".into(),
+        });
+    }
+    let mut reader = key;
+    match rustls_pemfile::private_key(&mut reader) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(Error::Config { message: "the key PEM holds no private key".into() }),
+        Err(e) => Err(Error::Config { message: format!("bad key PEM: {e}") }),
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+fn configure_tls(_: reqwest::ClientBuilder, _: Option<&TlsMaterial>) -> crate::Result<reqwest::ClientBuilder> {
+    Err(Error::Config { message: "https endpoints need berth's `tls` feature".into() })
+}
+
+/// Applies the endpoint to reqwest; returns the builder and the URL base.
+pub(crate) fn configure(
+    http: reqwest::ClientBuilder,
+    endpoint: &Endpoint,
+    tls: Option<&TlsMaterial>,
+) -> crate::Result<(reqwest::ClientBuilder, String)> {
+    Ok(match endpoint {
+        #[cfg(unix)]
+        Endpoint::Unix(path) => (http.unix_socket(path.as_path()), "http://localhost".to_string()),
+        #[cfg(not(unix))]
+        Endpoint::Unix(_) => return Err(Error::Config { message: "unix sockets need a unix system".into() }),
+        Endpoint::Http { authority } => (http.no_proxy(), format!("http://{authority}")),
+        Endpoint::Https { authority } => (configure_tls(http.no_proxy(), tls)?, format!("https://{authority}")),
+    })
+}
+
+/// The message of a TLS failure in an error's sources, if there is one.
+pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            #[cfg(feature = "tls")]
+            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                return Some(tls.to_string());
+            }
+            let _ = io;
+        }
+        current = e.source();
+    }
+    None
+}
+
+use crate::error::chain;
+
+pub(crate) fn docker_from_env() -> crate::Result<ClientBuilder> {
+    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+    let mut builder = crate::Client::builder(host);
+    let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
+    if verify {
+        let dir = std::env::var("DOCKER_CERT_PATH").map(PathBuf::from).unwrap_or_else(|_| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            Path::new(&home).join(".docker")
+        });
+        builder = builder.tls(TlsMaterial::from_dir(dir)?);
+    }
+    Ok(builder)
+}
+
+pub(crate) fn podman_from_env() -> crate::Result<ClientBuilder> {
+    if let Some(host) = std::env::var("CONTAINER_HOST").ok().filter(|h| !h.is_empty()) {
+        return Ok(crate::Client::builder(host));
+    }
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
+        let sock = Path::new(&dir).join("podman/podman.sock");
+        if sock.exists() {
+            return Ok(crate::Client::builder(format!("unix://{}", sock.display())));
+        }
+    }
+    Ok(crate::Client::builder("unix:///run/podman/podman.sock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_parse_or_say_why_not() {
+        assert_eq!(Endpoint::parse("unix:///var/run/docker.sock", false).unwrap(), Endpoint::Unix("/var/run/docker.sock".into()));
+        assert_eq!(Endpoint::parse("tcp://127.0.0.1:2376", true).unwrap(), Endpoint::Https { authority: "127.0.0.1:2376".into() });
+        assert_eq!(Endpoint::parse("tcp://127.0.0.1:2375", false).unwrap(), Endpoint::Http { authority: "127.0.0.1:2375".into() });
+        for bad in ["/var/run/docker.sock", "unix://relative.sock", "tcp://host:99999", "gopher://x", "http://host:1/path"] {
+            let e = Endpoint::parse(bad, false).unwrap_err();
+            assert!(matches!(e, Error::InvalidUri { .. }), "{bad}: {e}");
+        }
+    }
+}
