@@ -71,6 +71,14 @@ struct Lowering<'a> {
     fallbacks: Vec<Fallback>,
 }
 
+/// The properties of one object schema among those an `allOf` merges.
+struct ObjectPart {
+    properties: Vec<(String, ReferenceOr<Schema>)>,
+    required: Vec<String>,
+    /// The named type it comes from, when it was reached through a `$ref`.
+    from: Option<String>,
+}
+
 const SCHEMAS: &str = "#/components/schemas/";
 
 impl<'a> Lowering<'a> {
@@ -141,13 +149,30 @@ impl<'a> Lowering<'a> {
     /// Fields, when the schema is an object with properties or an `allOf` of such.
     fn struct_fields(&mut self, schema: &Schema, name: &str) -> Result<Option<Vec<Field>>, Error> {
         let mut parts = Vec::new();
-        self.collect_object_parts(schema, &mut parts, 0);
+        self.collect_object_parts(schema, None, &mut parts, 0);
         if parts.is_empty() {
             return Ok(None);
         }
         let mut fields: Vec<Field> = Vec::new();
         let mut scope = Scope::new();
-        for (properties, required) in parts {
+        for part in parts {
+            // A referenced definition already lowered lends its fields as they are, so
+            // that its inline types are not generated twice.
+            let lowered = part.from.as_ref().and_then(|n| self.types.iter().find(|t| &t.name == n)).and_then(|t| match &t.kind {
+                TypeKind::Struct(f) if !f.is_empty() => Some(f.clone()),
+                _ => None,
+            });
+            if let Some(lowered) = lowered {
+                for mut field in lowered {
+                    if fields.iter().any(|f| f.name == field.name) {
+                        continue;
+                    }
+                    field.rust_name = scope.unique(&field.rust_name);
+                    fields.push(field);
+                }
+                continue;
+            }
+            let ObjectPart { properties, required, .. } = part;
             for (prop_name, prop) in properties {
                 if fields.iter().any(|f| f.name == prop_name) {
                     continue; // allOf parts may repeat a property; the first wins.
@@ -167,26 +192,27 @@ impl<'a> Lowering<'a> {
 
     /// Gathers `(properties, required)` of an object schema, following `allOf` and the
     /// references inside it.
-    fn collect_object_parts(&self, schema: &Schema, parts: &mut Vec<(Vec<(String, ReferenceOr<Schema>)>, Vec<String>)>, depth: usize) {
+    fn collect_object_parts(&self, schema: &Schema, from: Option<String>, parts: &mut Vec<ObjectPart>, depth: usize) {
         if depth > 16 {
             return;
         }
         match &schema.schema_kind {
             SchemaKind::Type(Type::Object(obj)) if !obj.properties.is_empty() => {
-                let props = obj.properties.iter().map(|(k, v)| (k.clone(), unbox(v))).collect();
-                parts.push((props, obj.required.clone()));
+                let properties = obj.properties.iter().map(|(k, v)| (k.clone(), unbox(v))).collect();
+                parts.push(ObjectPart { properties, required: obj.required.clone(), from });
             }
             SchemaKind::Any(any) if !any.properties.is_empty() => {
-                let props = any.properties.iter().map(|(k, v)| (k.clone(), unbox(v))).collect();
-                parts.push((props, any.required.clone()));
+                let properties = any.properties.iter().map(|(k, v)| (k.clone(), unbox(v))).collect();
+                parts.push(ObjectPart { properties, required: any.required.clone(), from });
             }
             SchemaKind::AllOf { all_of } => {
                 for part in all_of {
                     match part {
-                        ReferenceOr::Item(s) => self.collect_object_parts(s, parts, depth + 1),
+                        ReferenceOr::Item(s) => self.collect_object_parts(s, None, parts, depth + 1),
                         ReferenceOr::Reference { reference } => {
                             if let Some(s) = self.resolve_schema(reference) {
-                                self.collect_object_parts(s, parts, depth + 1);
+                                let named = reference.strip_prefix(SCHEMAS).and_then(|n| self.schema_names.get(n)).cloned();
+                                self.collect_object_parts(s, named, parts, depth + 1);
                             }
                         }
                     }

@@ -14,6 +14,8 @@ const KEYWORDS: [&str; 51] = [
 /// Splits a spec name into lowercase words: `IPv4Address` → ip, v4, address;
 /// `container_id` → container, id; `X-Registry-Auth` → x, registry, auth.
 pub fn words(name: &str) -> Vec<String> {
+    // `IPv4` / `IPv6` are one word, not `i` + `pv4`.
+    let name = name.replace("IPv", "Ipv");
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut current = String::new();
@@ -26,11 +28,14 @@ pub fn words(name: &str) -> Vec<String> {
         }
         let prev = i.checked_sub(1).map(|p| chars[p]);
         let next = chars.get(i + 1).copied();
+        let after_next = chars.get(i + 2).copied();
+        // A plural acronym (`CPUs`, `IDs`) keeps its `s`.
+        let plural_acronym = next == Some('s') && !after_next.is_some_and(|a| a.is_ascii_lowercase());
         let boundary = match prev {
             Some(p) if c.is_ascii_uppercase() => {
                 p.is_ascii_lowercase()
-                    || (p.is_ascii_digit() && !current.is_empty() && current.chars().all(|x| x.is_ascii_digit()))
-                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()) )
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()) && !plural_acronym)
             }
             _ => false,
         };
@@ -143,7 +148,11 @@ mod tests {
     fn snake_case_from_spec_names() {
         assert_eq!(snake("HostConfig"), "host_config");
         assert_eq!(snake("IPAddress"), "ip_address");
-        assert_eq!(snake("GlobalIPv6Address"), "global_i_pv6_address");
+        assert_eq!(snake("GlobalIPv6Address"), "global_ipv6_address");
+        assert_eq!(snake("NanoCPUs"), "nano_cpus");
+        assert_eq!(snake("DeviceIDs"), "device_ids");
+        assert_eq!(snake("IDsOfThings"), "ids_of_things");
+        assert_eq!(snake("Ipv4Address"), "ipv4_address");
         assert_eq!(snake("Id"), "id");
         assert_eq!(snake("X-Registry-Auth"), "x_registry_auth");
         assert_eq!(snake("com.docker.stack"), "com_docker_stack");

@@ -27,7 +27,7 @@ pub fn category(category: &Category, ops: &[&Operation], infos: &[String], engin
         category.qualified()
     );
     quote! {
-        #[doc = #module_doc]
+        #![doc = #module_doc]
         #(#items)*
     }
 }
@@ -68,7 +68,8 @@ fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStrea
         let ty = if p.required { ty } else { quote!(Option<#ty>) };
         let pdoc = doc(p.doc.as_deref());
         let place = format!(" {} parameter `{}`.", capitalize(p.location.as_str()), p.name);
-        quote!(#pdoc #[doc = ""] #[doc = #place] pub #fname: #ty,)
+        let separator = if pdoc.is_empty() { quote!() } else { quote!(#[doc = ""]) };
+        quote!(#pdoc #separator #[doc = #place] pub #fname: #ty,)
     });
     let body_field = op.body.as_ref().map(|b| match b {
         Body::Json { ty, required, doc: d, .. } => {
