@@ -98,8 +98,6 @@ impl TlsMaterial {
 
 #[cfg(feature = "tls")]
 fn configure_tls(mut http: reqwest::ClientBuilder, tls: Option<&TlsMaterial>) -> crate::Result<reqwest::ClientBuilder> {
-    // reqwest is built without a default crypto provider: ring is installed once.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let config = |message: String| Error::Config { message };
     if let Some(tls) = tls {
         if let Some(ca) = &tls.ca {
@@ -153,6 +151,15 @@ pub(crate) fn configure(
     endpoint: &Endpoint,
     tls: Option<&TlsMaterial>,
 ) -> crate::Result<(reqwest::ClientBuilder, String)> {
+    // reqwest is built without a default crypto provider and sets rustls up for every
+    // client, unix sockets included: ring is installed once, process-wide.
+    #[cfg(feature = "tls")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // reqwest is built without a default crypto provider, and with its TLS support
+    // compiled in it panics when building *any* client (unix and plain TCP included) if
+    // none is installed: ring is installed once, for every endpoint.
+    #[cfg(feature = "tls")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(match endpoint {
         #[cfg(unix)]
         Endpoint::Unix(path) => (http.unix_socket(path.as_path()), "http://localhost".to_string()),
