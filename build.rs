@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use berth_codegen::manifest::Manifest;
 
 fn main() {
+    let started = std::time::Instant::now();
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let specs = root.join("specs");
@@ -49,6 +50,9 @@ fn main() {
         let _ = writeln!(tree, "}}");
     }
     write(&out.join("engines.rs"), &tree);
+    // Read by scripts/measure-build: what generation itself costs.
+    let count: usize = enabled.values().map(Vec::len).sum();
+    write(&out.join("generation-time.txt"), &format!("{} ms for {count} specs\n", started.elapsed().as_millis()));
 }
 
 fn write(path: &Path, text: &str) {
