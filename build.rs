@@ -9,7 +9,8 @@ use berth_codegen::manifest::Manifest;
 
 fn main() {
     let started = std::time::Instant::now();
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let specs = root.join("specs");
     let manifest_path = specs.join("manifest.json");
@@ -25,34 +26,62 @@ fn main() {
         }
         let path = spec.path(&specs);
         println!("cargo:rerun-if-changed={}", path.display());
-        let generated = berth_codegen::generate(&path, &manifest.meta(spec)).unwrap_or_else(|e| fail(&e));
+        let generated =
+            berth_codegen::generate(&path, &manifest.meta(spec)).unwrap_or_else(|e| fail(&e));
         let file_name = format!("{}_{}.rs", spec.engine, spec.module);
         write(&out.join(&file_name), &generated.code);
-        enabled.entry(spec.engine.clone()).or_default().push((spec.module.clone(), spec.version.clone(), file_name));
+        enabled.entry(spec.engine.clone()).or_default().push((
+            spec.module.clone(),
+            spec.version.clone(),
+            file_name,
+        ));
     }
 
     let mut tree = String::new();
     for engine in manifest.engines.keys() {
         let versions = enabled.get(engine).map(Vec::as_slice).unwrap_or_default();
-        let _ = writeln!(tree, "/// The {engine} engine: one module per API version enabled by a Cargo feature.");
+        let _ = writeln!(
+            tree,
+            "/// The {engine} engine: one module per API version enabled by a Cargo feature."
+        );
         let _ = writeln!(tree, "pub mod {engine} {{");
         for (module, version, file) in versions {
-            let _ = writeln!(tree, "    /// The {engine} API {version}, generated from its vendored spec.");
             let _ = writeln!(
                 tree,
-                "    #[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags, rustdoc::invalid_rust_codeblocks, clippy::all)]"
+                "    /// The {engine} API {version}, generated from its vendored spec."
             );
-            let _ = writeln!(tree, "    pub mod {module} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{file}\")); }}");
+            // The descriptions are the engine's own markdown: its style is not ours to lint.
+            let _ = writeln!(
+                tree,
+                "    #[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags, rustdoc::invalid_rust_codeblocks, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]"
+            );
+            let _ = writeln!(
+                tree,
+                "    pub mod {module} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{file}\")); }}"
+            );
         }
-        let _ = writeln!(tree, "    /// Every enabled {engine} API version's table, oldest first.");
-        let list: Vec<String> = versions.iter().map(|(m, _, _)| format!("&{m}::API")).collect();
-        let _ = writeln!(tree, "    pub static VERSIONS: &[&crate::ApiInfo] = &[{}];", list.join(", "));
+        let _ = writeln!(
+            tree,
+            "    /// Every enabled {engine} API version's table, oldest first."
+        );
+        let list: Vec<String> = versions
+            .iter()
+            .map(|(m, _, _)| format!("&{m}::API"))
+            .collect();
+        let _ = writeln!(
+            tree,
+            "    pub static VERSIONS: &[&crate::ApiInfo] = &[{}];",
+            list.join(", ")
+        );
         let _ = writeln!(tree, "}}");
     }
     write(&out.join("engines.rs"), &tree);
     // Read by scripts/measure-build: what generation itself costs.
     let count: usize = enabled.values().map(Vec::len).sum();
-    write(&out.join("generation-time.txt"), &format!("{} ms for {count} specs\n", started.elapsed().as_millis()));
+    write(
+        &out.join("generation-time.txt"),
+        &format!("{} ms for {count} specs\n", started.elapsed().as_millis()),
+    );
 }
 
 fn write(path: &Path, text: &str) {

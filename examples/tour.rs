@@ -18,7 +18,10 @@ async fn main() {
     let started = Instant::now();
     match tour().await {
         Ok(steps) => {
-            println!("\nAll {steps} steps OK in {:.1}s; nothing of the tour is left on the engine.", started.elapsed().as_secs_f64());
+            println!(
+                "\nAll {steps} steps OK in {:.1}s; nothing of the tour is left on the engine.",
+                started.elapsed().as_secs_f64()
+            );
         }
         Err(e) => {
             eprintln!("\nThe tour failed: {e}");
@@ -52,13 +55,25 @@ async fn tour() -> Step<usize> {
     ok(&mut step, &format!("connected to {}", client.endpoint()));
 
     let version = client.invoke(version::SystemVersion::default()).await?;
-    ok(&mut step, &format!("engine {} (API {})", version.version.unwrap_or_default(), version.api_version.unwrap_or_default()));
+    ok(
+        &mut step,
+        &format!(
+            "engine {} (API {})",
+            version.version.unwrap_or_default(),
+            version.api_version.unwrap_or_default()
+        ),
+    );
 
     // Build a busybox image from a tar context made here, showing the build as it streams.
     let tag = format!("berth-tour/busybox:{}", std::process::id());
     let context = build_context()?;
     let mut progress = client
-        .invoke(build::ImageBuild { t: Some(tag.clone()), rm: Some(true), body: Some(context.into()), ..Default::default() })
+        .invoke(build::ImageBuild {
+            t: Some(tag.clone()),
+            rm: Some(true),
+            body: Some(context.into()),
+            ..Default::default()
+        })
         .await?;
     let (mut lines, mut line_start) = (0, true);
     while let Some(item) = progress.next().await {
@@ -72,7 +87,10 @@ async fn tour() -> Step<usize> {
         }
         std::io::stdout().flush()?;
     }
-    ok(&mut step, &format!("built {tag} ({lines} lines of build output)"));
+    ok(
+        &mut step,
+        &format!("built {tag} ({lines} lines of build output)"),
+    );
 
     // The guide's counting container, its logs followed as they come.
     let name = format!("berth-tour-{}", std::process::id());
@@ -88,7 +106,12 @@ async fn tour() -> Step<usize> {
         })
         .await?;
     ok(&mut step, &format!("created container {name}"));
-    client.invoke(containers::ContainerStart { id: created.id.clone(), ..Default::default() }).await?;
+    client
+        .invoke(containers::ContainerStart {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await?;
     ok(&mut step, "started it");
 
     let logs = client
@@ -103,27 +126,57 @@ async fn tour() -> Step<usize> {
     let mut frames = logs.frames();
     while let Some(frame) = frames.next().await {
         let frame = frame?;
-        let which = if frame.stream == StreamKind::Stderr { "stderr" } else { "stdout" };
+        let which = if frame.stream == StreamKind::Stderr {
+            "stderr"
+        } else {
+            "stdout"
+        };
         print!("      {which} | {}", String::from_utf8_lossy(&frame.data));
     }
-    ok(&mut step, "followed its logs to the end, stdout and stderr apart");
+    ok(
+        &mut step,
+        "followed its logs to the end, stdout and stderr apart",
+    );
 
-    let exit = client.invoke(containers::ContainerWait { id: created.id.clone(), ..Default::default() }).await?;
-    ok(&mut step, &format!("it exited with status {}", exit.status_code));
+    let exit = client
+        .invoke(containers::ContainerWait {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await?;
+    ok(
+        &mut step,
+        &format!("it exited with status {}", exit.status_code),
+    );
 
-    client.invoke(containers::ContainerDelete { id: created.id, force: Some(true), ..Default::default() }).await?;
+    client
+        .invoke(containers::ContainerDelete {
+            id: created.id,
+            force: Some(true),
+            ..Default::default()
+        })
+        .await?;
     ok(&mut step, "removed the container");
-    client.invoke(images::ImageDelete { name: tag, ..Default::default() }).await?;
+    client
+        .invoke(images::ImageDelete {
+            name: tag,
+            ..Default::default()
+        })
+        .await?;
     ok(&mut step, "removed the image");
     Ok(step)
 }
 
 /// A build context: busybox and a Dockerfile that installs its applets.
 fn build_context() -> Step<Vec<u8>> {
-    let busybox = std::fs::read("/usr/bin/busybox").map_err(|e| format!("/usr/bin/busybox (apt-get install busybox-static): {e}"))?;
+    let busybox = std::fs::read("/usr/bin/busybox")
+        .map_err(|e| format!("/usr/bin/busybox (apt-get install busybox-static): {e}"))?;
     let dockerfile = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
     let mut tar = tar::Builder::new(Vec::new());
-    for (path, data, mode) in [("Dockerfile", dockerfile.as_bytes(), 0o644), ("busybox", busybox.as_slice(), 0o755)] {
+    for (path, data, mode) in [
+        ("Dockerfile", dockerfile.as_bytes(), 0o644),
+        ("busybox", busybox.as_slice(), 0o755),
+    ] {
         let mut header = tar::Header::new_gnu();
         header.set_size(data.len() as u64);
         header.set_mode(mode);

@@ -16,15 +16,33 @@ pub struct Error {
 }
 
 impl Error {
-    pub fn new(file: impl Into<PathBuf>, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { file: file.into(), pointer: pointer.into(), message: message.into() }
+    pub fn new(
+        file: impl Into<PathBuf>,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error {
+            file: file.into(),
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() { "/" } else { &self.pointer };
-        write!(f, "{}: at {}: {}", self.file.display(), pointer, self.message)
+        let pointer = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(
+            f,
+            "{}: at {}: {}",
+            self.file.display(),
+            pointer,
+            self.message
+        )
     }
 }
 
@@ -37,5 +55,8 @@ pub fn escape_token(token: &str) -> String {
 
 /// Builds a JSON pointer from reference tokens.
 pub fn pointer<'a>(tokens: impl IntoIterator<Item = &'a str>) -> String {
-    tokens.into_iter().map(|t| format!("/{}", escape_token(t))).collect()
+    tokens
+        .into_iter()
+        .map(|t| format!("/{}", escape_token(t)))
+        .collect()
 }

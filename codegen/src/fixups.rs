@@ -85,7 +85,11 @@ pub fn apply_all(document: &mut Value, engine: &str) -> Vec<Applied> {
         .iter()
         .filter_map(|f| {
             let count = (f.apply)(document, engine);
-            (count > 0).then_some(Applied { name: f.name, reason: f.reason, count })
+            (count > 0).then_some(Applied {
+                name: f.name,
+                reason: f.reason,
+                count,
+            })
         })
         .collect()
 }
@@ -99,18 +103,26 @@ fn operations(document: &mut Value) -> impl Iterator<Item = &mut Map<String, Val
         .flat_map(|paths| paths.values_mut())
         .filter_map(Value::as_object_mut)
         .flat_map(|item| item.iter_mut())
-        .filter(|(method, _)| ["get", "put", "post", "delete", "head", "patch", "options"].contains(&method.as_str()))
+        .filter(|(method, _)| {
+            ["get", "put", "post", "delete", "head", "patch", "options"].contains(&method.as_str())
+        })
         .filter_map(|(_, op)| op.as_object_mut())
 }
 
 fn op_id(op: &Map<String, Value>) -> &str {
-    op.get("operationId").and_then(Value::as_str).unwrap_or_default()
+    op.get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 fn list(op: &Map<String, Value>, key: &str) -> Vec<String> {
     op.get(key)
         .and_then(Value::as_array)
-        .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -125,12 +137,19 @@ fn set_kind(op: &mut Map<String, Value>, kind: &str) -> usize {
 /// The schema of the first success response, resolving a response `$ref`.
 fn success_schema(document: &Value, op: &Map<String, Value>) -> Option<Value> {
     let responses = op.get("responses")?.as_object()?;
-    let (_, response) = responses.iter().find(|(status, _)| status.starts_with('2'))?;
+    let (_, response) = responses
+        .iter()
+        .find(|(status, _)| status.starts_with('2'))?;
     let response = match response.get("$ref").and_then(Value::as_str) {
         Some(r) => document.pointer(&r.replacen('#', "", 1))?,
         None => response,
     };
-    response.get("content")?.as_object()?.values().find_map(|m| m.get("schema")).cloned()
+    response
+        .get("content")?
+        .as_object()?
+        .values()
+        .find_map(|m| m.get("schema"))
+        .cloned()
 }
 
 fn schema_refs_to_responses(document: &mut Value, _: &str) -> usize {
@@ -140,7 +159,11 @@ fn schema_refs_to_responses(document: &mut Value, _: &str) -> usize {
         match value {
             Value::Object(map) => {
                 if in_schema {
-                    if let Some(target) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/responses/")) {
+                    if let Some(target) = map
+                        .get("$ref")
+                        .and_then(Value::as_str)
+                        .and_then(|r| r.strip_prefix("#/components/responses/"))
+                    {
                         let schema = snapshot
                             .pointer(&format!("/components/responses/{target}/content"))
                             .and_then(Value::as_object)
@@ -157,7 +180,9 @@ fn schema_refs_to_responses(document: &mut Value, _: &str) -> usize {
                     walk(v, snapshot, schema_here, count);
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, snapshot, in_schema, count)),
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| walk(v, snapshot, in_schema, count)),
             _ => {}
         }
     }
@@ -172,10 +197,15 @@ fn type_lists(document: &mut Value, _: &str) -> usize {
                 let mut n = 0;
                 if let Some(Value::Array(types)) = map.get("type") {
                     let array = types.iter().any(|t| t == "array");
-                    let other = types.iter().find(|t| *t != "array").cloned().unwrap_or(json!("string"));
+                    let other = types
+                        .iter()
+                        .find(|t| *t != "array")
+                        .cloned()
+                        .unwrap_or(json!("string"));
                     if array {
                         map.insert("type".into(), json!("array"));
-                        map.entry("items").or_insert_with(|| json!({ "type": other }));
+                        map.entry("items")
+                            .or_insert_with(|| json!({ "type": other }));
                     } else {
                         map.insert("type".into(), other);
                     }
@@ -208,16 +238,25 @@ fn invalid_format_string(document: &mut Value, _: &str) -> usize {
     walk(document)
 }
 
-const PODMAN_BYTE_STREAMS: [&str; 4] = ["ContainerExportLibpod", "ImageExportLibpod", "ImageGetLibpod", "ContainerArchiveLibpod"];
+const PODMAN_BYTE_STREAMS: [&str; 4] = [
+    "ContainerExportLibpod",
+    "ImageExportLibpod",
+    "ImageGetLibpod",
+    "ContainerArchiveLibpod",
+];
 
 fn byte_stream_responses(document: &mut Value, _: &str) -> usize {
     let snapshot = document.clone();
     let mut count = 0;
     for op in operations(document) {
         let produces = list(op, ext::PRODUCES);
-        let declared_binary = success_schema(&snapshot, op)
-            .is_some_and(|s| s.get("type") == Some(&json!("string")) && s.get("format") == Some(&json!("binary")));
-        let tar_produced = matches!(produces.first().map(String::as_str), Some("application/x-tar" | "application/octet-stream"));
+        let declared_binary = success_schema(&snapshot, op).is_some_and(|s| {
+            s.get("type") == Some(&json!("string")) && s.get("format") == Some(&json!("binary"))
+        });
+        let tar_produced = matches!(
+            produces.first().map(String::as_str),
+            Some("application/x-tar" | "application/octet-stream")
+        );
         let is_stream = PODMAN_BYTE_STREAMS.contains(&op_id(op)) || tar_produced || declared_binary;
         // ImagePushLibpod declares binary but sends JSON lines (`json_lines_progress`).
         if is_stream && op_id(op) != "ImagePushLibpod" && op.get(ext::RESPONSE).is_none() {
@@ -229,14 +268,28 @@ fn byte_stream_responses(document: &mut Value, _: &str) -> usize {
 
 fn multiplexed_logs(document: &mut Value, _: &str) -> usize {
     operations(document)
-        .filter(|op| matches!(op_id(op), "ContainerLogs" | "ContainerLogsLibpod" | "TaskLogs" | "ServiceLogs"))
+        .filter(|op| {
+            matches!(
+                op_id(op),
+                "ContainerLogs" | "ContainerLogsLibpod" | "TaskLogs" | "ServiceLogs"
+            )
+        })
         .map(|op| set_kind(op, "frames"))
         .sum()
 }
 
 fn hijacked_connections(document: &mut Value, _: &str) -> usize {
     operations(document)
-        .filter(|op| matches!(op_id(op), "ContainerAttach" | "ContainerAttachLibpod" | "ExecStart" | "ExecStartLibpod" | "Session"))
+        .filter(|op| {
+            matches!(
+                op_id(op),
+                "ContainerAttach"
+                    | "ContainerAttachLibpod"
+                    | "ExecStart"
+                    | "ExecStartLibpod"
+                    | "Session"
+            )
+        })
         .map(|op| set_kind(op, "upgrade"))
         .sum()
 }
@@ -298,15 +351,24 @@ fn json_lines_progress(document: &mut Value, _: &str) -> usize {
     let mut count = 0;
     for op in operations(document) {
         let id = op_id(op).to_string();
-        let Some((_, named)) = PROGRESS_ITEMS.iter().find(|(op_id, _)| *op_id == id) else { continue };
+        let Some((_, named)) = PROGRESS_ITEMS.iter().find(|(op_id, _)| *op_id == id) else {
+            continue;
+        };
         let item = match named {
-            Some(name) if snapshot.pointer(&format!("/components/schemas/{name}")).is_some() => {
+            Some(name)
+                if snapshot
+                    .pointer(&format!("/components/schemas/{name}"))
+                    .is_some() =>
+            {
                 json!({ "$ref": format!("#/components/schemas/{name}") })
             }
             // Older Docker versions lack the named item (EventMessage before 1.40, stats
             // before 1.48): the declared success schema, else any JSON object.
             _ => podman_item(&id)
-                .or_else(|| success_schema(&snapshot, op).filter(|s| s.get("format") != Some(&json!("binary"))))
+                .or_else(|| {
+                    success_schema(&snapshot, op)
+                        .filter(|s| s.get("format") != Some(&json!("binary")))
+                })
                 .unwrap_or(json!({ "type": "object" })),
         };
         op.insert(ext::ITEM.into(), item);
@@ -319,14 +381,27 @@ fn tar_request_bodies(document: &mut Value, engine: &str) -> usize {
     let mut count = 0;
     for op in operations(document) {
         let id = op_id(op).to_string();
-        let Some(content) = op.get("requestBody").and_then(|b| b.get("content")).and_then(Value::as_object) else { continue };
-        let string_body = content.values().any(|m| m.pointer("/schema/type") == Some(&json!("string")));
+        let Some(content) = op
+            .get("requestBody")
+            .and_then(|b| b.get("content"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        let string_body = content
+            .values()
+            .any(|m| m.pointer("/schema/type") == Some(&json!("string")));
         let consumes = list(op, ext::CONSUMES);
         let wanted = match id.as_str() {
             // dockerd reads a tar build context; the seed had to set this by hand.
             "ImageBuild" | "ImageBuildLibpod" => Some("application/x-tar"),
             "PlayKubeLibpod" | "KubeApplyLibpod" => None,
-            _ if engine == "podman" && string_body && !consumes.iter().any(|c| c == "application/x-tar") => Some("application/x-tar"),
+            _ if engine == "podman"
+                && string_body
+                && !consumes.iter().any(|c| c == "application/x-tar") =>
+            {
+                Some("application/x-tar")
+            }
             _ => None,
         };
         if let Some(ct) = wanted {
@@ -344,7 +419,9 @@ fn json_param_schema(name: &str, description: &str) -> Option<Value> {
     let says_json = description.to_ascii_lowercase().contains("json");
     let string_map = json!({ "type": "object", "additionalProperties": { "type": "string" } });
     match name {
-        "filters" => Some(json!({ "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } })),
+        "filters" => Some(
+            json!({ "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } }),
+        ),
         "buildargs" | "labels" | "annotations" | "rename" if says_json => Some(string_map),
         "cachefrom" if says_json => Some(json!({ "type": "array", "items": { "type": "string" } })),
         "outputs" if says_json => Some(json!({ "type": "array", "items": string_map })),
@@ -359,13 +436,23 @@ fn json_param_schema(name: &str, description: &str) -> Option<Value> {
 fn json_encoded_query(document: &mut Value, _: &str) -> usize {
     let mut count = 0;
     for op in operations(document) {
-        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
         for param in params.iter_mut().filter_map(Value::as_object_mut) {
-            if param.get("in").and_then(Value::as_str) != Some("query") || param.contains_key(ext::ENCODING) {
+            if param.get("in").and_then(Value::as_str) != Some("query")
+                || param.contains_key(ext::ENCODING)
+            {
                 continue;
             }
-            let name = param.get("name").and_then(Value::as_str).unwrap_or_default();
-            let description = param.get("description").and_then(Value::as_str).unwrap_or_default();
+            let name = param
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let description = param
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if let Some(schema) = json_param_schema(name, description) {
                 param.insert("schema".into(), schema);
                 param.insert(ext::ENCODING.into(), json!("json"));
@@ -379,7 +466,9 @@ fn json_encoded_query(document: &mut Value, _: &str) -> usize {
 fn registry_auth_headers(document: &mut Value, _: &str) -> usize {
     let mut count = 0;
     for op in operations(document) {
-        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
         for param in params.iter_mut().filter_map(Value::as_object_mut) {
             let runtime = match param.get("name").and_then(Value::as_str) {
                 Some("X-Registry-Auth") => "auth::RegistryAuth",
@@ -406,32 +495,55 @@ mod tests {
 
     #[test]
     fn progress_streams_get_their_item_type() {
-        let mut d = doc(json!({ "post": { "operationId": "ImageCreate", "responses": { "200": { "description": "ok" } } } }));
+        let mut d = doc(
+            json!({ "post": { "operationId": "ImageCreate", "responses": { "200": { "description": "ok" } } } }),
+        );
         let applied = apply_all(&mut d, "docker");
-        assert!(applied.iter().any(|a| a.name == "json-lines-progress" && a.count == 1));
-        assert_eq!(d.pointer("/paths/~1x/post/x-berth-response"), Some(&json!("json-lines")));
-        assert_eq!(d.pointer("/paths/~1x/post/x-berth-item/$ref"), Some(&json!("#/components/schemas/CreateImageInfo")));
+        assert!(applied
+            .iter()
+            .any(|a| a.name == "json-lines-progress" && a.count == 1));
+        assert_eq!(
+            d.pointer("/paths/~1x/post/x-berth-response"),
+            Some(&json!("json-lines"))
+        );
+        assert_eq!(
+            d.pointer("/paths/~1x/post/x-berth-item/$ref"),
+            Some(&json!("#/components/schemas/CreateImageInfo"))
+        );
     }
 
     #[test]
     fn missing_item_schema_falls_back_to_the_success_schema() {
-        let mut d = doc(json!({ "get": { "operationId": "SystemEvents", "responses": { "200": { "description": "ok",
-            "content": { "application/json": { "schema": { "type": "object", "properties": { "Type": { "type": "string" } } } } } } } } }));
+        let mut d = doc(
+            json!({ "get": { "operationId": "SystemEvents", "responses": { "200": { "description": "ok",
+            "content": { "application/json": { "schema": { "type": "object", "properties": { "Type": { "type": "string" } } } } } } } } }),
+        );
         apply_all(&mut d, "docker");
-        assert_eq!(d.pointer("/paths/~1x/get/x-berth-item/properties/Type/type"), Some(&json!("string")));
+        assert_eq!(
+            d.pointer("/paths/~1x/get/x-berth-item/properties/Type/type"),
+            Some(&json!("string"))
+        );
     }
 
     #[test]
     fn filters_become_a_json_map_of_lists() {
-        let mut d = doc(json!({ "get": { "operationId": "ContainerList", "parameters": [
+        let mut d = doc(
+            json!({ "get": { "operationId": "ContainerList", "parameters": [
             { "name": "filters", "in": "query", "schema": { "type": "string" }, "description": "Filters to process, JSON encoded" },
             { "name": "labels", "in": "query", "schema": { "type": "string" }, "description": "Labels on the secret" }
-        ], "responses": {} } }));
+        ], "responses": {} } }),
+        );
         apply_all(&mut d, "docker");
         let params = d.pointer("/paths/~1x/get/parameters").unwrap();
         assert_eq!(params[0]["x-berth-encoding"], json!("json"));
-        assert_eq!(params[0]["schema"]["additionalProperties"]["type"], json!("array"));
-        assert!(params[1].get("x-berth-encoding").is_none(), "labels that are not JSON stay plain");
+        assert_eq!(
+            params[0]["schema"]["additionalProperties"]["type"],
+            json!("array")
+        );
+        assert!(
+            params[1].get("x-berth-encoding").is_none(),
+            "labels that are not JSON stay plain"
+        );
     }
 
     #[test]
@@ -442,8 +554,14 @@ mod tests {
                      "requestBody": { "content": { "application/json": { "schema": { "type": "string" } } } }, "responses": {} }
         }));
         apply_all(&mut d, "podman");
-        assert_eq!(d.pointer("/paths/~1x/get/x-berth-response"), Some(&json!("bytes")));
-        assert_eq!(d.pointer("/paths/~1x/put/x-consumes/0"), Some(&json!("application/x-tar")));
+        assert_eq!(
+            d.pointer("/paths/~1x/get/x-berth-response"),
+            Some(&json!("bytes"))
+        );
+        assert_eq!(
+            d.pointer("/paths/~1x/put/x-consumes/0"),
+            Some(&json!("application/x-tar"))
+        );
     }
 
     #[test]
@@ -453,7 +571,10 @@ mod tests {
             "schemas": { "A": { "type": "object", "properties": { "b": { "$ref": "#/components/responses/ok" } } } }
         } });
         apply_all(&mut d, "podman");
-        assert_eq!(d.pointer("/components/schemas/A/properties/b"), Some(&json!({ "type": "string" })));
+        assert_eq!(
+            d.pointer("/components/schemas/A/properties/b"),
+            Some(&json!({ "type": "string" }))
+        );
     }
 
     #[test]

@@ -42,7 +42,11 @@ pub fn generate_str(label: &Path, text: &str, meta: &SpecMeta) -> Result<Generat
     generate_document(label, document, meta)
 }
 
-fn generate_document(file: &Path, mut document: serde_json::Value, meta: &SpecMeta) -> Result<Generated, Error> {
+fn generate_document(
+    file: &Path,
+    mut document: serde_json::Value,
+    meta: &SpecMeta,
+) -> Result<Generated, Error> {
     let fixups = fixups::apply_all(&mut document, &meta.engine);
     let spec = load::deserialize(file, document)?;
     let api = lower::lower(file, &spec, meta)?;

@@ -27,8 +27,14 @@ pub fn load_file(path: &Path) -> Result<Value, Error> {
 /// Converts spec text; `file` only labels errors.
 pub fn load_str(file: &Path, text: &str) -> Result<Value, Error> {
     let raw: Value = serde_yaml::from_str(text).map_err(|e| {
-        let at = e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column()));
-        Error::new(file, "", format!("not valid YAML or JSON{}: {e}", at.unwrap_or_default()))
+        let at = e
+            .location()
+            .map(|l| format!(" (line {}, column {})", l.line(), l.column()));
+        Error::new(
+            file,
+            "",
+            format!("not valid YAML or JSON{}: {e}", at.unwrap_or_default()),
+        )
     })?;
     to_openapi3(file, raw)
 }
@@ -41,13 +47,25 @@ pub fn to_openapi3(file: &Path, raw: Value) -> Result<Value, Error> {
     if let Some(v) = root.get("openapi") {
         return match v.as_str() {
             Some(s) if s.starts_with("3.0") => Ok(Value::Object(root)),
-            _ => Err(Error::new(file, "/openapi", format!("unsupported OpenAPI version {v}; 2.0 and 3.0.x are"))),
+            _ => Err(Error::new(
+                file,
+                "/openapi",
+                format!("unsupported OpenAPI version {v}; 2.0 and 3.0.x are"),
+            )),
         };
     }
     match root.get("swagger").and_then(Value::as_str) {
         Some("2.0") => Swagger2 { file, root: &root }.convert(),
-        Some(other) => Err(Error::new(file, "/swagger", format!("unsupported Swagger version {other:?}; only 2.0 is"))),
-        None => Err(Error::new(file, "", "neither `swagger: \"2.0\"` nor `openapi: 3.0.x` at the top")),
+        Some(other) => Err(Error::new(
+            file,
+            "/swagger",
+            format!("unsupported Swagger version {other:?}; only 2.0 is"),
+        )),
+        None => Err(Error::new(
+            file,
+            "",
+            "neither `swagger: \"2.0\"` nor `openapi: 3.0.x` at the top",
+        )),
     }
 }
 
@@ -82,7 +100,10 @@ impl Swagger2<'_> {
 
     fn convert(&self) -> Result<Value, Error> {
         let root = self.root;
-        let info = root.get("info").cloned().ok_or_else(|| self.err(String::new(), "missing `info`"))?;
+        let info = root
+            .get("info")
+            .cloned()
+            .ok_or_else(|| self.err(String::new(), "missing `info`"))?;
         let mut out = Map::new();
         out.insert("openapi".into(), json!("3.0.3"));
         out.insert("info".into(), info);
@@ -117,7 +138,10 @@ impl Swagger2<'_> {
         for (name, param) in self.object_at("parameters")? {
             let pointer = format!("/parameters/{}", escape_token(name));
             if param.get("in").and_then(Value::as_str) == Some("body") {
-                bodies.insert(name.clone(), request_body(param, &self.global_list("consumes")));
+                bodies.insert(
+                    name.clone(),
+                    request_body(param, &self.global_list("consumes")),
+                );
             } else {
                 parameters.insert(name.clone(), self.parameter(param, &pointer)?);
             }
@@ -127,7 +151,10 @@ impl Swagger2<'_> {
 
         let mut responses = Map::new();
         for (name, response) in self.object_at("responses")? {
-            responses.insert(name.clone(), response_object(response, &self.global_list("produces")));
+            responses.insert(
+                name.clone(),
+                response_object(response, &self.global_list("produces")),
+            );
         }
         components.insert("responses".into(), Value::Object(responses));
         Ok(components)
@@ -153,7 +180,11 @@ impl Swagger2<'_> {
             let Value::Object(item) = item else {
                 return Err(self.err(pointer, "a path item is not a mapping"));
             };
-            let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let shared = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let mut out = Map::new();
             for (key, value) in item {
                 if METHODS.contains(&key.as_str()) {
@@ -162,7 +193,10 @@ impl Swagger2<'_> {
                 } else if key.starts_with("x-") || key == "summary" || key == "description" {
                     out.insert(key.clone(), value.clone());
                 } else if key != "parameters" {
-                    return Err(self.err(format!("{pointer}/{}", escape_token(key)), format!("unknown path item key `{key}`")));
+                    return Err(self.err(
+                        format!("{pointer}/{}", escape_token(key)),
+                        format!("unknown path item key `{key}`"),
+                    ));
                 }
             }
             paths.insert(path.clone(), Value::Object(out));
@@ -174,10 +208,19 @@ impl Swagger2<'_> {
         let Value::Object(op) = op else {
             return Err(self.err(pointer.to_string(), "an operation is not a mapping"));
         };
-        let consumes = string_list(op.get("consumes")).unwrap_or_else(|| self.global_list("consumes"));
-        let produces = string_list(op.get("produces")).unwrap_or_else(|| self.global_list("produces"));
+        let consumes =
+            string_list(op.get("consumes")).unwrap_or_else(|| self.global_list("consumes"));
+        let produces =
+            string_list(op.get("produces")).unwrap_or_else(|| self.global_list("produces"));
         let mut out = Map::new();
-        for key in ["operationId", "summary", "description", "tags", "deprecated", "security"] {
+        for key in [
+            "operationId",
+            "summary",
+            "description",
+            "tags",
+            "deprecated",
+            "security",
+        ] {
             if let Some(v) = op.get(key) {
                 out.insert(key.into(), v.clone());
             }
@@ -191,7 +234,11 @@ impl Swagger2<'_> {
         out.insert("x-produces".into(), json!(produces));
 
         // Operation-level parameters override path-level ones with the same name and place.
-        let own = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        let own = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let mut merged: Vec<(usize, Value)> = Vec::new();
         for (index, param) in shared.iter().chain(own.iter()).enumerate() {
             let resolved = self.resolve_parameter(param);
@@ -210,23 +257,32 @@ impl Swagger2<'_> {
             let own_index = index.checked_sub(shared.len());
             let param_pointer = match own_index {
                 Some(i) => format!("{pointer}/parameters/{i}"),
-                None => format!("{}/parameters/{index}", pointer.rsplit_once('/').map_or("", |p| p.0)),
+                None => format!(
+                    "{}/parameters/{index}",
+                    pointer.rsplit_once('/').map_or("", |p| p.0)
+                ),
             };
             let resolved = self.resolve_parameter(&param);
             match resolved.get("in").and_then(Value::as_str) {
                 Some("body") => {
                     let body = match param.get("$ref").and_then(Value::as_str) {
-                        Some(r) => json!({ "$ref": r.replace("#/parameters/", "#/components/requestBodies/") }),
+                        Some(r) => {
+                            json!({ "$ref": r.replace("#/parameters/", "#/components/requestBodies/") })
+                        }
                         None => request_body(&param, &consumes),
                     };
                     out.insert("requestBody".into(), body);
                 }
                 Some("formData") => {
-                    let name = resolved.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let name = resolved
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
                     if resolved.get("required").and_then(Value::as_bool) == Some(true) {
                         form_required.push(json!(name));
                     }
-                    form_fields.insert(name, param_schema(&resolved));
+                    form_fields.insert(name, param_schema(resolved));
                 }
                 Some(_) if param.get("$ref").is_some() => parameters.push(param.clone()),
                 Some(_) => parameters.push(self.parameter(&param, &param_pointer)?),
@@ -239,14 +295,21 @@ impl Swagger2<'_> {
             } else {
                 "application/x-www-form-urlencoded"
             };
-            let schema = json!({ "type": "object", "properties": form_fields, "required": form_required });
-            out.insert("requestBody".into(), json!({ "content": { media: { "schema": schema } } }));
+            let schema =
+                json!({ "type": "object", "properties": form_fields, "required": form_required });
+            out.insert(
+                "requestBody".into(),
+                json!({ "content": { media: { "schema": schema } } }),
+            );
         }
         out.insert("parameters".into(), Value::Array(parameters));
 
         let mut responses = Map::new();
         let Some(Value::Object(given)) = op.get("responses") else {
-            return Err(self.err(format!("{pointer}/responses"), "an operation without `responses`"));
+            return Err(self.err(
+                format!("{pointer}/responses"),
+                "an operation without `responses`",
+            ));
         };
         for (status, response) in given {
             responses.insert(status.clone(), response_object(response, &produces));
@@ -271,14 +334,24 @@ impl Swagger2<'_> {
         };
         let location = p.get("in").and_then(Value::as_str).unwrap_or_default();
         if !["query", "header", "path", "cookie"].contains(&location) {
-            return Err(self.err(format!("{pointer}/in"), format!("unknown parameter location `{location}`")));
+            return Err(self.err(
+                format!("{pointer}/in"),
+                format!("unknown parameter location `{location}`"),
+            ));
         }
         let name = p.get("name").and_then(Value::as_str);
         if name.is_none() {
             return Err(self.err(pointer.to_string(), "a parameter without `name`"));
         }
         let mut out = Map::new();
-        for key in ["name", "in", "description", "required", "deprecated", "allowEmptyValue"] {
+        for key in [
+            "name",
+            "in",
+            "description",
+            "required",
+            "deprecated",
+            "allowEmptyValue",
+        ] {
             if let Some(v) = p.get(key) {
                 out.insert(key.into(), v.clone());
             }
@@ -304,9 +377,22 @@ impl Swagger2<'_> {
 /// The schema facets of a Swagger non-body parameter, as an OpenAPI schema.
 fn param_schema(param: &Value) -> Value {
     const FACETS: [&str; 16] = [
-        "type", "format", "items", "default", "maximum", "exclusiveMaximum", "minimum",
-        "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
-        "uniqueItems", "enum", "multipleOf",
+        "type",
+        "format",
+        "items",
+        "default",
+        "maximum",
+        "exclusiveMaximum",
+        "minimum",
+        "exclusiveMinimum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "enum",
+        "multipleOf",
     ];
     let mut schema = Map::new();
     if let Value::Object(p) = param {
@@ -321,7 +407,10 @@ fn param_schema(param: &Value) -> Value {
 
 fn request_body(param: &Value, consumes: &[String]) -> Value {
     let schema = convert_schema(param.get("schema").unwrap_or(&json!({})));
-    let content: Map<String, Value> = consumes.iter().map(|ct| (ct.clone(), json!({ "schema": schema }))).collect();
+    let content: Map<String, Value> = consumes
+        .iter()
+        .map(|ct| (ct.clone(), json!({ "schema": schema })))
+        .collect();
     let mut body = json!({ "content": content, "required": param.get("required").and_then(Value::as_bool).unwrap_or(false) });
     if let Some(d) = param.get("description") {
         body["description"] = d.clone();
@@ -337,10 +426,16 @@ fn response_object(response: &Value, produces: &[String]) -> Value {
         return json!({ "$ref": r });
     }
     let mut out = Map::new();
-    out.insert("description".into(), response.get("description").cloned().unwrap_or(json!("")));
+    out.insert(
+        "description".into(),
+        response.get("description").cloned().unwrap_or(json!("")),
+    );
     if let Some(schema) = response.get("schema") {
         let schema = convert_schema(schema);
-        let content: Map<String, Value> = produces.iter().map(|ct| (ct.clone(), json!({ "schema": schema }))).collect();
+        let content: Map<String, Value> = produces
+            .iter()
+            .map(|ct| (ct.clone(), json!({ "schema": schema })))
+            .collect();
         out.insert("content".into(), Value::Object(content));
     }
     if let Some(Value::Object(headers)) = response.get("headers") {
@@ -373,14 +468,19 @@ pub fn convert_schema(schema: &Value) -> Value {
             for (key, value) in map {
                 let converted = match key.as_str() {
                     "properties" | "definitions" => match value {
-                        Value::Object(props) => {
-                            Value::Object(props.iter().map(|(k, v)| (k.clone(), convert_schema(v))).collect())
-                        }
+                        Value::Object(props) => Value::Object(
+                            props
+                                .iter()
+                                .map(|(k, v)| (k.clone(), convert_schema(v)))
+                                .collect(),
+                        ),
                         other => other.clone(),
                     },
                     "items" | "additionalProperties" | "not" => convert_schema(value),
                     "allOf" | "anyOf" | "oneOf" => match value {
-                        Value::Array(parts) => Value::Array(parts.iter().map(convert_schema).collect()),
+                        Value::Array(parts) => {
+                            Value::Array(parts.iter().map(convert_schema).collect())
+                        }
                         other => other.clone(),
                     },
                     "discriminator" if value.is_string() => json!({ "propertyName": value }),
@@ -425,6 +525,10 @@ fn rewrite_refs(value: &mut Value) {
 }
 
 fn string_list(value: Option<&Value>) -> Option<Vec<String>> {
-    let list: Vec<String> = value?.as_array()?.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    let list: Vec<String> = value?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
     (!list.is_empty()).then_some(list)
 }

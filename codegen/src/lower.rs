@@ -7,12 +7,13 @@
 
 use std::path::Path;
 
-use std::collections::HashMap;
 use openapiv3::{
-    AdditionalProperties, IntegerFormat, NumberFormat, OpenAPI, Parameter, ParameterSchemaOrContent,
-    ReferenceOr, RequestBody, Schema, SchemaKind, StatusCode, Type, VariantOrUnknownOrEmpty,
+    AdditionalProperties, IntegerFormat, NumberFormat, OpenAPI, Parameter,
+    ParameterSchemaOrContent, ReferenceOr, RequestBody, Schema, SchemaKind, StatusCode, Type,
+    VariantOrUnknownOrEmpty,
 };
 use serde_json::Value;
+use std::collections::HashMap;
 
 use crate::error::{pointer, Error};
 use crate::ext;
@@ -38,11 +39,22 @@ pub fn lower(file: &Path, spec: &OpenAPI, meta: &SpecMeta) -> Result<Api, Error>
     for (path, item) in &spec.paths.paths {
         let item_pointer = pointer(["paths", path.as_str()]);
         let ReferenceOr::Item(item) = item else {
-            return Err(Error::new(file, item_pointer, "path item references are not supported"));
+            return Err(Error::new(
+                file,
+                item_pointer,
+                "path item references are not supported",
+            ));
         };
         for (method, op) in item.iter() {
             let op_pointer = format!("{item_pointer}/{method}");
-            operations.push(lowering.operation(path, method, op, &item.parameters, meta, &op_pointer)?);
+            operations.push(lowering.operation(
+                path,
+                method,
+                op,
+                &item.parameters,
+                meta,
+                &op_pointer,
+            )?);
         }
     }
     let prefix = match meta.engine.as_str() {
@@ -100,23 +112,36 @@ impl<'a> Lowering<'a> {
     /// Every named schema becomes a type of the same (Rust-cased) name; names are reserved
     /// first so that inline types never take them.
     fn named_schemas(&mut self) -> Result<(), Error> {
-        let Some(components) = self.components() else { return Ok(()) };
+        let Some(components) = self.components() else {
+            return Ok(());
+        };
         for name in components.schemas.keys() {
             let rust = self.names.unique(&pascal(name));
             self.schema_names.insert(name.clone(), rust);
         }
         for (name, schema) in &components.schemas {
-            let rust = self.schema_names.get(name).cloned().expect("reserved above");
+            let rust = self
+                .schema_names
+                .get(name)
+                .cloned()
+                .expect("reserved above");
             let origin = format!("{SCHEMAS}{name}");
             let kind = match schema {
-                ReferenceOr::Reference { reference } => TypeKind::Alias(self.reference(reference, &rust)),
+                ReferenceOr::Reference { reference } => {
+                    TypeKind::Alias(self.reference(reference, &rust))
+                }
                 ReferenceOr::Item(schema) => self.type_kind(schema, &rust)?,
             };
             let doc = match schema {
                 ReferenceOr::Item(s) => describe(s),
                 ReferenceOr::Reference { .. } => None,
             };
-            self.types.push(TypeDef { name: rust, origin, doc, kind });
+            self.types.push(TypeDef {
+                name: rust,
+                origin,
+                doc,
+                kind,
+            });
         }
         Ok(())
     }
@@ -131,7 +156,10 @@ impl<'a> Lowering<'a> {
     }
 
     fn fallback(&mut self, place: &str, reason: impl Into<String>) -> Ty {
-        self.fallbacks.push(Fallback { place: place.to_string(), reason: reason.into() });
+        self.fallbacks.push(Fallback {
+            place: place.to_string(),
+            reason: reason.into(),
+        });
         Ty::Value
     }
 
@@ -158,10 +186,14 @@ impl<'a> Lowering<'a> {
         for part in parts {
             // A referenced definition already lowered lends its fields as they are, so
             // that its inline types are not generated twice.
-            let lowered = part.from.as_ref().and_then(|n| self.types.iter().find(|t| &t.name == n)).and_then(|t| match &t.kind {
-                TypeKind::Struct(f) if !f.is_empty() => Some(f.clone()),
-                _ => None,
-            });
+            let lowered = part
+                .from
+                .as_ref()
+                .and_then(|n| self.types.iter().find(|t| &t.name == n))
+                .and_then(|t| match &t.kind {
+                    TypeKind::Struct(f) if !f.is_empty() => Some(f.clone()),
+                    _ => None,
+                });
             if let Some(lowered) = lowered {
                 for mut field in lowered {
                     if fields.iter().any(|f| f.name == field.name) {
@@ -172,19 +204,35 @@ impl<'a> Lowering<'a> {
                 }
                 continue;
             }
-            let ObjectPart { properties, required, .. } = part;
+            let ObjectPart {
+                properties,
+                required,
+                ..
+            } = part;
             for (prop_name, prop) in properties {
                 if fields.iter().any(|f| f.name == prop_name) {
                     continue; // allOf parts may repeat a property; the first wins.
                 }
                 let place = format!("{name}{}", pascal(&prop_name));
                 let (ty, nullable, doc) = match &prop {
-                    ReferenceOr::Reference { reference } => (self.reference(reference, &place), false, None),
-                    ReferenceOr::Item(s) => (self.ty_of_schema(s, &place)?, s.schema_data.nullable, describe(s)),
+                    ReferenceOr::Reference { reference } => {
+                        (self.reference(reference, &place), false, None)
+                    }
+                    ReferenceOr::Item(s) => (
+                        self.ty_of_schema(s, &place)?,
+                        s.schema_data.nullable,
+                        describe(s),
+                    ),
                 };
                 let rust_name = scope.unique(&snake(&prop_name));
                 let optional = nullable || !required.contains(&prop_name);
-                fields.push(Field { name: prop_name, rust_name, ty, optional, doc });
+                fields.push(Field {
+                    name: prop_name,
+                    rust_name,
+                    ty,
+                    optional,
+                    doc,
+                });
             }
         }
         Ok(Some(fields))
@@ -192,26 +240,53 @@ impl<'a> Lowering<'a> {
 
     /// Gathers `(properties, required)` of an object schema, following `allOf` and the
     /// references inside it.
-    fn collect_object_parts(&self, schema: &Schema, from: Option<String>, parts: &mut Vec<ObjectPart>, depth: usize) {
+    fn collect_object_parts(
+        &self,
+        schema: &Schema,
+        from: Option<String>,
+        parts: &mut Vec<ObjectPart>,
+        depth: usize,
+    ) {
         if depth > 16 {
             return;
         }
         match &schema.schema_kind {
             SchemaKind::Type(Type::Object(obj)) if !obj.properties.is_empty() => {
-                let properties = obj.properties.iter().map(|(k, v)| (k.clone(), unbox(v))).collect();
-                parts.push(ObjectPart { properties, required: obj.required.clone(), from });
+                let properties = obj
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), unbox(v)))
+                    .collect();
+                parts.push(ObjectPart {
+                    properties,
+                    required: obj.required.clone(),
+                    from,
+                });
             }
             SchemaKind::Any(any) if !any.properties.is_empty() => {
-                let properties = any.properties.iter().map(|(k, v)| (k.clone(), unbox(v))).collect();
-                parts.push(ObjectPart { properties, required: any.required.clone(), from });
+                let properties = any
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), unbox(v)))
+                    .collect();
+                parts.push(ObjectPart {
+                    properties,
+                    required: any.required.clone(),
+                    from,
+                });
             }
             SchemaKind::AllOf { all_of } => {
                 for part in all_of {
                     match part {
-                        ReferenceOr::Item(s) => self.collect_object_parts(s, None, parts, depth + 1),
+                        ReferenceOr::Item(s) => {
+                            self.collect_object_parts(s, None, parts, depth + 1)
+                        }
                         ReferenceOr::Reference { reference } => {
                             if let Some(s) = self.resolve_schema(reference) {
-                                let named = reference.strip_prefix(SCHEMAS).and_then(|n| self.schema_names.get(n)).cloned();
+                                let named = reference
+                                    .strip_prefix(SCHEMAS)
+                                    .and_then(|n| self.schema_names.get(n))
+                                    .cloned();
                                 self.collect_object_parts(s, named, parts, depth + 1);
                             }
                         }
@@ -244,7 +319,12 @@ impl<'a> Lowering<'a> {
 
     fn inline_type(&mut self, place: &str, doc: Option<String>, kind: TypeKind) -> Ty {
         let name = self.names.unique(place);
-        self.types.push(TypeDef { name: name.clone(), origin: format!("inline: {place}"), doc, kind });
+        self.types.push(TypeDef {
+            name: name.clone(),
+            origin: format!("inline: {place}"),
+            doc,
+            kind,
+        });
         Ty::Named(name)
     }
 
@@ -261,13 +341,22 @@ impl<'a> Lowering<'a> {
             // Reserve the name before the fields so that nested types sort after it.
             let name = self.names.unique(place);
             let index = self.types.len();
-            self.types.push(TypeDef { name: name.clone(), origin: format!("inline: {place}"), doc: describe(schema), kind: TypeKind::Struct(Vec::new()) });
+            self.types.push(TypeDef {
+                name: name.clone(),
+                origin: format!("inline: {place}"),
+                doc: describe(schema),
+                kind: TypeKind::Struct(Vec::new()),
+            });
             let fields = self.struct_fields(schema, &name)?.unwrap_or_default();
             self.types[index].kind = TypeKind::Struct(fields);
             return Ok(Ty::Named(name));
         }
         if let Some(values) = string_enum(schema) {
-            return Ok(self.inline_type(place, describe(schema), TypeKind::Enum(enum_values(&values))));
+            return Ok(self.inline_type(
+                place,
+                describe(schema),
+                TypeKind::Enum(enum_values(&values)),
+            ));
         }
         Ok(match &schema.schema_kind {
             SchemaKind::Type(Type::String(_)) => Ty::String,
@@ -286,21 +375,29 @@ impl<'a> Lowering<'a> {
                 Some(items) => Ty::Vec(Box::new(self.ty_of_boxed(items, &format!("{place}Item"))?)),
                 None => Ty::Vec(Box::new(Ty::Value)),
             },
-            SchemaKind::Type(Type::Object(obj)) => self.map_of(obj.additional_properties.as_ref(), place)?,
+            SchemaKind::Type(Type::Object(obj)) => {
+                self.map_of(obj.additional_properties.as_ref(), place)?
+            }
             SchemaKind::Any(any) => match any.typ.as_deref() {
                 Some("string") => Ty::String,
                 Some("boolean") => Ty::Bool,
                 Some("integer") => integer(any.format.as_deref().unwrap_or("")),
                 Some("number") => Ty::F64,
                 Some("array") => match &any.items {
-                    Some(items) => Ty::Vec(Box::new(self.ty_of_boxed(items, &format!("{place}Item"))?)),
+                    Some(items) => {
+                        Ty::Vec(Box::new(self.ty_of_boxed(items, &format!("{place}Item"))?))
+                    }
                     None => Ty::Vec(Box::new(Ty::Value)),
                 },
                 Some("object") => self.map_of(any.additional_properties.as_ref(), place)?,
-                _ if !any.one_of.is_empty() || !any.any_of.is_empty() => self.fallback(place, "oneOf/anyOf"),
+                _ if !any.one_of.is_empty() || !any.any_of.is_empty() => {
+                    self.fallback(place, "oneOf/anyOf")
+                }
                 _ => self.fallback(place, "a schema with no type"),
             },
-            SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => self.fallback(place, "oneOf/anyOf"),
+            SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => {
+                self.fallback(place, "oneOf/anyOf")
+            }
             SchemaKind::Not { .. } => self.fallback(place, "not"),
             SchemaKind::AllOf { .. } => unreachable!("handled above"),
         })
@@ -308,9 +405,15 @@ impl<'a> Lowering<'a> {
 
     /// `type: object` without properties: a map of its `additionalProperties` (or of any
     /// JSON value when the spec says nothing more).
-    fn map_of(&mut self, additional: Option<&AdditionalProperties>, place: &str) -> Result<Ty, Error> {
+    fn map_of(
+        &mut self,
+        additional: Option<&AdditionalProperties>,
+        place: &str,
+    ) -> Result<Ty, Error> {
         let value = match additional {
-            Some(AdditionalProperties::Schema(schema)) => self.ty_of(schema, &format!("{place}Value"))?,
+            Some(AdditionalProperties::Schema(schema)) => {
+                self.ty_of(schema, &format!("{place}Value"))?
+            }
             _ => Ty::Value,
         };
         Ok(Ty::Map(Box::new(value)))
@@ -337,53 +440,105 @@ impl<'a> Lowering<'a> {
             "head" => Method::Head,
             "patch" => Method::Patch,
             "options" => Method::Options,
-            other => return Err(Error::new(self.file, op_pointer, format!("unsupported method {other}"))),
+            other => {
+                return Err(Error::new(
+                    self.file,
+                    op_pointer,
+                    format!("unsupported method {other}"),
+                ))
+            }
         };
         let type_base = pascal(&id);
 
         let mut params = Vec::new();
         let mut scope = Scope::new();
         scope.reserve("body");
-        let own_names: Vec<Option<String>> =
-            op.parameters.iter().map(|p| self.parameter(p).map(|p| p.parameter_data_ref().name.clone())).collect();
+        let own_names: Vec<Option<String>> = op
+            .parameters
+            .iter()
+            .map(|p| {
+                self.parameter(p)
+                    .map(|p| p.parameter_data_ref().name.clone())
+            })
+            .collect();
         let inherited: Vec<&ReferenceOr<Parameter>> = shared
             .iter()
-            .filter(|p| !own_names.contains(&self.parameter(p).map(|p| p.parameter_data_ref().name.clone())))
+            .filter(|p| {
+                !own_names.contains(
+                    &self
+                        .parameter(p)
+                        .map(|p| p.parameter_data_ref().name.clone()),
+                )
+            })
             .collect();
-        for (index, param) in inherited.into_iter().chain(op.parameters.iter()).enumerate() {
+        for (index, param) in inherited
+            .into_iter()
+            .chain(op.parameters.iter())
+            .enumerate()
+        {
             let param_pointer = format!("{op_pointer}/parameters/{index}");
-            let param = self
-                .parameter(param)
-                .ok_or_else(|| Error::new(self.file, &param_pointer, "unresolvable parameter reference"))?;
+            let param = self.parameter(param).ok_or_else(|| {
+                Error::new(
+                    self.file,
+                    &param_pointer,
+                    "unresolvable parameter reference",
+                )
+            })?;
             params.push(self.param(param, &type_base, &mut scope, &param_pointer)?);
         }
 
         let body = match &op.request_body {
             Some(body) => {
-                let body = self.request_body(body).ok_or_else(|| Error::new(self.file, format!("{op_pointer}/requestBody"), "unresolvable request body reference"))?;
+                let body = self.request_body(body).ok_or_else(|| {
+                    Error::new(
+                        self.file,
+                        format!("{op_pointer}/requestBody"),
+                        "unresolvable request body reference",
+                    )
+                })?;
                 Some(self.body(body, op, &type_base)?)
             }
             None => None,
         };
 
         let mut responses = Vec::new();
-        let success_count = op.responses.responses.keys().filter(|s| matches!(s, StatusCode::Code(c) if *c < 400)).count();
+        let success_count = op
+            .responses
+            .responses
+            .keys()
+            .filter(|s| matches!(s, StatusCode::Code(c) if *c < 400))
+            .count();
         for (status, response) in &op.responses.responses {
-            let StatusCode::Code(status) = *status else { continue };
+            let StatusCode::Code(status) = *status else {
+                continue;
+            };
             let Some(response) = self.response(response) else {
-                return Err(Error::new(self.file, format!("{op_pointer}/responses/{status}"), "unresolvable response reference"));
+                return Err(Error::new(
+                    self.file,
+                    format!("{op_pointer}/responses/{status}"),
+                    "unresolvable response reference",
+                ));
             };
             let media = response.content.iter().next();
             let text = media.is_some_and(|(ct, _)| ct.starts_with("text/"));
             let ty = match media.and_then(|(_, m)| m.schema.as_ref()) {
                 Some(schema) if status < 400 => {
-                    let place = if success_count == 1 { format!("{type_base}Response") } else { format!("{type_base}Response{status}") };
+                    let place = if success_count == 1 {
+                        format!("{type_base}Response")
+                    } else {
+                        format!("{type_base}Response{status}")
+                    };
                     Some(self.ty_of(schema, &place)?)
                 }
                 // Error bodies are read by the runtime (`message`), not typed per operation.
                 _ => None,
             };
-            responses.push(Response { status, description: response.description.clone(), ty, text });
+            responses.push(Response {
+                status,
+                description: response.description.clone(),
+                ty,
+                text,
+            });
         }
 
         let kind = match op.extensions.get(ext::RESPONSE).and_then(Value::as_str) {
@@ -395,16 +550,31 @@ impl<'a> Lowering<'a> {
                 let item = op.extensions.get(ext::ITEM).cloned().unwrap_or(Value::Null);
                 let ty = match serde_json::from_value::<ReferenceOr<Schema>>(item) {
                     Ok(schema) => self.ty_of(&schema, &format!("{type_base}Item"))?,
-                    Err(e) => return Err(Error::new(self.file, format!("{op_pointer}/{}", ext::ITEM), format!("bad item schema: {e}"))),
+                    Err(e) => {
+                        return Err(Error::new(
+                            self.file,
+                            format!("{op_pointer}/{}", ext::ITEM),
+                            format!("bad item schema: {e}"),
+                        ))
+                    }
                 };
                 ResponseKind::JsonLines(ty)
             }
-            Some(other) => return Err(Error::new(self.file, format!("{op_pointer}/{}", ext::RESPONSE), format!("unknown response kind {other}"))),
+            Some(other) => {
+                return Err(Error::new(
+                    self.file,
+                    format!("{op_pointer}/{}", ext::RESPONSE),
+                    format!("unknown response kind {other}"),
+                ))
+            }
         };
 
         let (namespace, name) = category_of(path, &meta.namespaces);
         Ok(Operation {
-            doc_url: meta.doc_url.replace("{version}", &meta.version).replace("{operation}", &id),
+            doc_url: meta
+                .doc_url
+                .replace("{version}", &meta.version)
+                .replace("{operation}", &id),
             id,
             category: Category { namespace, name },
             method,
@@ -445,7 +615,10 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    fn response(&self, response: &'a ReferenceOr<openapiv3::Response>) -> Option<&'a openapiv3::Response> {
+    fn response(
+        &self,
+        response: &'a ReferenceOr<openapiv3::Response>,
+    ) -> Option<&'a openapiv3::Response> {
         match response {
             ReferenceOr::Item(r) => Some(r),
             ReferenceOr::Reference { reference } => {
@@ -458,22 +631,44 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    fn param(&mut self, param: &Parameter, type_base: &str, scope: &mut Scope, at: &str) -> Result<Param, Error> {
+    fn param(
+        &mut self,
+        param: &Parameter,
+        type_base: &str,
+        scope: &mut Scope,
+        at: &str,
+    ) -> Result<Param, Error> {
         let data = param.parameter_data_ref();
         let location = match param {
             Parameter::Path { .. } => Location::Path,
             Parameter::Query { .. } => Location::Query,
             Parameter::Header { .. } => Location::Header,
-            Parameter::Cookie { .. } => return Err(Error::new(self.file, at, "cookie parameters are not supported")),
+            Parameter::Cookie { .. } => {
+                return Err(Error::new(
+                    self.file,
+                    at,
+                    "cookie parameters are not supported",
+                ))
+            }
         };
         let ParameterSchemaOrContent::Schema(schema) = &data.format else {
-            return Err(Error::new(self.file, at, "parameters with `content` are not supported"));
+            return Err(Error::new(
+                self.file,
+                at,
+                "parameters with `content` are not supported",
+            ));
         };
         let encoding = match data.extensions.get(ext::ENCODING).and_then(Value::as_str) {
             None => Encoding::Plain,
             Some("json") => Encoding::Json,
             Some("base64-json") => Encoding::Base64Json,
-            Some(other) => return Err(Error::new(self.file, format!("{at}/{}", ext::ENCODING), format!("unknown encoding {other}"))),
+            Some(other) => {
+                return Err(Error::new(
+                    self.file,
+                    format!("{at}/{}", ext::ENCODING),
+                    format!("unknown encoding {other}"),
+                ))
+            }
         };
         let place = format!("{type_base}{}", pascal(&data.name));
         let ty = match data.extensions.get(ext::RUST_TYPE).and_then(Value::as_str) {
@@ -492,16 +687,26 @@ impl<'a> Lowering<'a> {
         })
     }
 
-    fn body(&mut self, body: &RequestBody, op: &openapiv3::Operation, type_base: &str) -> Result<Body, Error> {
+    fn body(
+        &mut self,
+        body: &RequestBody,
+        op: &openapiv3::Operation,
+        type_base: &str,
+    ) -> Result<Body, Error> {
         let consumes: Vec<String> = match op.extensions.get(ext::CONSUMES) {
-            Some(Value::Array(list)) => list.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             _ => body.content.keys().cloned().collect(),
         };
         let schema = body.content.values().find_map(|m| m.schema.as_ref());
         let is_bytes = match schema {
             None => true,
             // A string body is a byte stream whatever its format (`binary`, or none in Podman).
-            Some(ReferenceOr::Item(s)) => matches!(s.schema_kind, SchemaKind::Type(Type::String(_))),
+            Some(ReferenceOr::Item(s)) => {
+                matches!(s.schema_kind, SchemaKind::Type(Type::String(_)))
+            }
             Some(ReferenceOr::Reference { .. }) => false,
         };
         let doc = body.description.clone();
@@ -512,7 +717,11 @@ impl<'a> Lowering<'a> {
                 .map(str::to_string)
                 .or_else(|| consumes.first().cloned())
                 .unwrap_or_else(|| "application/octet-stream".into());
-            return Ok(Body::Bytes { required: body.required, content_type, doc });
+            return Ok(Body::Bytes {
+                required: body.required,
+                content_type,
+                doc,
+            });
         }
         let content_type = consumes
             .iter()
@@ -521,19 +730,30 @@ impl<'a> Lowering<'a> {
             .unwrap_or_else(|| "application/json".into());
         let schema = schema.expect("not bytes, so a schema exists");
         let ty = self.ty_of(schema, &format!("{type_base}Body"))?;
-        Ok(Body::Json { ty, required: body.required, content_type, doc })
+        Ok(Body::Json {
+            ty,
+            required: body.required,
+            content_type,
+            doc,
+        })
     }
 }
 
 fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
     match schema {
-        ReferenceOr::Reference { reference } => ReferenceOr::Reference { reference: reference.clone() },
+        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+            reference: reference.clone(),
+        },
         ReferenceOr::Item(s) => ReferenceOr::Item((**s).clone()),
     }
 }
 
 fn describe(schema: &Schema) -> Option<String> {
-    schema.schema_data.description.clone().filter(|d| !d.trim().is_empty())
+    schema
+        .schema_data
+        .description
+        .clone()
+        .filter(|d| !d.trim().is_empty())
 }
 
 fn integer(format: &str) -> Ty {
@@ -553,9 +773,11 @@ fn integer(format: &str) -> Ty {
 fn string_enum(schema: &Schema) -> Option<Vec<String>> {
     let values: Vec<String> = match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => s.enumeration.iter().flatten().cloned().collect(),
-        SchemaKind::Any(any) if any.typ.as_deref() == Some("string") => {
-            any.enumeration.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
-        }
+        SchemaKind::Any(any) if any.typ.as_deref() == Some("string") => any
+            .enumeration
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         _ => return None,
     };
     let mut unique = Vec::new();
@@ -572,13 +794,20 @@ fn enum_values(values: &[String]) -> Vec<EnumValue> {
     scope.reserve("Unknown");
     values
         .iter()
-        .map(|v| EnumValue { value: v.clone(), variant: scope.unique(&pascal(v)), doc: None })
+        .map(|v| EnumValue {
+            value: v.clone(),
+            variant: scope.unique(&pascal(v)),
+            doc: None,
+        })
         .collect()
 }
 
 /// The original's category: first path segment, under a namespace segment if any.
 pub fn category_of(path: &str, namespaces: &[String]) -> (Option<String>, String) {
-    let mut segments = path.trim_start_matches('/').split('/').filter(|s| !s.is_empty());
+    let mut segments = path
+        .trim_start_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty());
     let first = segments.next().unwrap_or("root").to_string();
     if namespaces.contains(&first) {
         let name = segments.next().unwrap_or("root").to_string();
@@ -593,7 +822,9 @@ pub fn describe_ty(ty: &Ty) -> String {
     match ty {
         Ty::String => "string".into(),
         Ty::Bool => "boolean".into(),
-        Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64 | Ty::U8 | Ty::U16 | Ty::U32 | Ty::U64 => "integer".into(),
+        Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64 | Ty::U8 | Ty::U16 | Ty::U32 | Ty::U64 => {
+            "integer".into()
+        }
         Ty::F32 | Ty::F64 => "number".into(),
         Ty::Value => "any".into(),
         Ty::Named(name) => name.clone(),

@@ -36,11 +36,17 @@ pub struct SpecEntry {
 
 impl Manifest {
     pub fn read(path: &Path) -> Result<Manifest, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::new(path, "", format!("cannot read the manifest: {e}")))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::new(path, "", format!("bad manifest: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::new(path, "", format!("cannot read the manifest: {e}")))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| Error::new(path, "", format!("bad manifest: {e}")))?;
         for (index, spec) in manifest.specs.iter().enumerate() {
             if !manifest.engines.contains_key(&spec.engine) {
-                return Err(Error::new(path, format!("/specs/{index}/engine"), format!("unknown engine {}", spec.engine)));
+                return Err(Error::new(
+                    path,
+                    format!("/specs/{index}/engine"),
+                    format!("unknown engine {}", spec.engine),
+                ));
             }
         }
         Ok(manifest)
@@ -65,6 +71,9 @@ impl SpecEntry {
 
     /// `CARGO_FEATURE_DOCKER_V1_41` for `docker-v1_41`.
     pub fn feature_env(&self) -> String {
-        format!("CARGO_FEATURE_{}", self.feature.to_ascii_uppercase().replace('-', "_"))
+        format!(
+            "CARGO_FEATURE_{}",
+            self.feature.to_ascii_uppercase().replace('-', "_")
+        )
     }
 }

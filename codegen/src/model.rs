@@ -216,9 +216,18 @@ pub struct Param {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
-    Json { ty: Ty, required: bool, content_type: String, doc: Option<String> },
+    Json {
+        ty: Ty,
+        required: bool,
+        content_type: String,
+        doc: Option<String>,
+    },
     /// A byte stream (tar archives, build contexts).
-    Bytes { required: bool, content_type: String, doc: Option<String> },
+    Bytes {
+        required: bool,
+        content_type: String,
+        doc: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -30,12 +30,15 @@ pub fn words(name: &str) -> Vec<String> {
         let next = chars.get(i + 1).copied();
         let after_next = chars.get(i + 2).copied();
         // A plural acronym (`CPUs`, `IDs`) keeps its `s`.
-        let plural_acronym = next == Some('s') && !after_next.is_some_and(|a| a.is_ascii_lowercase());
+        let plural_acronym =
+            next == Some('s') && !after_next.is_some_and(|a| a.is_ascii_lowercase());
         let boundary = match prev {
             Some(p) if c.is_ascii_uppercase() => {
                 p.is_ascii_lowercase()
                     || p.is_ascii_digit()
-                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()) && !plural_acronym)
+                    || (p.is_ascii_uppercase()
+                        && next.is_some_and(|n| n.is_ascii_lowercase())
+                        && !plural_acronym)
             }
             _ => false,
         };
@@ -131,7 +134,16 @@ impl Scope {
         }
         let base = name.strip_prefix("r#").unwrap_or(name);
         (2..)
-            .map(|n| format!("{base}{}{n}", if base.ends_with(|c: char| c.is_ascii_digit()) { "_" } else { "" }))
+            .map(|n| {
+                format!(
+                    "{base}{}{n}",
+                    if base.ends_with(|c: char| c.is_ascii_digit()) {
+                        "_"
+                    } else {
+                        ""
+                    }
+                )
+            })
             .find(|candidate| !self.taken.contains(candidate))
             .inspect(|candidate| {
                 self.taken.insert(candidate.clone());

@@ -46,19 +46,27 @@ pub fn report(generated: &Generated) -> Report {
             untyped_requests.push(op.id.clone());
         }
         let reason = match &op.kind {
-            ResponseKind::JsonLines(item) if is_untyped(item) => Some("stream items have no schema".to_string()),
+            ResponseKind::JsonLines(item) if is_untyped(item) => {
+                Some("stream items have no schema".to_string())
+            }
             ResponseKind::Json => {
                 let success = op.success();
                 if success.is_empty() {
                     Some("the spec lists no success response".to_string())
                 } else {
-                    success.iter().find(|r| r.ty.as_ref().is_some_and(is_untyped)).map(|r| format!("{} body is untyped JSON", r.status))
+                    success
+                        .iter()
+                        .find(|r| r.ty.as_ref().is_some_and(is_untyped))
+                        .map(|r| format!("{} body is untyped JSON", r.status))
                 }
             }
             _ => None,
         };
         if let Some(reason) = reason {
-            untyped_responses.push(Untyped { operation: op.id.clone(), reason });
+            untyped_responses.push(Untyped {
+                operation: op.id.clone(),
+                reason,
+            });
         }
     }
     let operations = api.operations.len();

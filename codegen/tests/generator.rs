@@ -15,7 +15,9 @@ fn meta(engine: &str) -> SpecMeta {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 #[test]
@@ -34,7 +36,9 @@ fn the_small_spec_lowers_as_expected() {
     assert!(!names.contains(&"Misleading"));
 
     let widget = api.types.iter().find(|t| t.name == "Widget").unwrap();
-    let TypeKind::Struct(fields) = &widget.kind else { panic!("Widget is a struct") };
+    let TypeKind::Struct(fields) = &widget.kind else {
+        panic!("Widget is a struct")
+    };
     let id = fields.iter().find(|f| f.name == "Id").unwrap();
     assert!(!id.optional, "required stays required");
     let ports = fields.iter().find(|f| f.name == "Ports").unwrap();
@@ -42,22 +46,48 @@ fn the_small_spec_lowers_as_expected() {
     let r#type = fields.iter().find(|f| f.name == "type").unwrap();
     assert_eq!(r#type.rust_name, "r#type");
 
-    let body = api.types.iter().find(|t| t.name == "WidgetCreateBody").unwrap();
-    let TypeKind::Struct(body_fields) = &body.kind else { panic!("allOf merges into a struct") };
+    let body = api
+        .types
+        .iter()
+        .find(|t| t.name == "WidgetCreateBody")
+        .unwrap();
+    let TypeKind::Struct(body_fields) = &body.kind else {
+        panic!("allOf merges into a struct")
+    };
     let merged: Vec<&str> = body_fields.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(merged, ["Id", "State", "Labels", "Ports", "type", "Parent", "Extra"]);
+    assert_eq!(
+        merged,
+        ["Id", "State", "Labels", "Ports", "type", "Parent", "Extra"]
+    );
 
-    let create = api.operations.iter().find(|o| o.id == "WidgetCreate").unwrap();
-    assert!(matches!(&create.body, Some(Body::Json { ty: Ty::Named(n), required: true, .. }) if n == "WidgetCreateBody"));
+    let create = api
+        .operations
+        .iter()
+        .find(|o| o.id == "WidgetCreate")
+        .unwrap();
+    assert!(
+        matches!(&create.body, Some(Body::Json { ty: Ty::Named(n), required: true, .. }) if n == "WidgetCreateBody")
+    );
     let filters = create.params.iter().find(|p| p.name == "filters").unwrap();
     assert_eq!(filters.encoding, Encoding::Json);
     assert_eq!(filters.ty, Ty::Map(Box::new(Ty::Vec(Box::new(Ty::String)))));
 
-    let export = api.operations.iter().find(|o| o.id == "WidgetExport").unwrap();
+    let export = api
+        .operations
+        .iter()
+        .find(|o| o.id == "WidgetExport")
+        .unwrap();
     assert_eq!(export.kind, ResponseKind::Bytes);
     assert_eq!(export.doc_url, "https://docs.example/v1.0#WidgetExport");
-    let start = api.operations.iter().find(|o| o.id == "WidgetStart").unwrap();
-    assert_eq!(start.success().iter().map(|r| r.status).collect::<Vec<_>>(), [204, 304]);
+    let start = api
+        .operations
+        .iter()
+        .find(|o| o.id == "WidgetStart")
+        .unwrap();
+    assert_eq!(
+        start.success().iter().map(|r| r.status).collect::<Vec<_>>(),
+        [204, 304]
+    );
 }
 
 /// The emitted code of the small spec, compared with `tests/fixtures/small.rs`.
@@ -69,8 +99,13 @@ fn emitted_code_matches_the_golden_file() {
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&golden, &generated.code).unwrap();
     }
-    let expected = std::fs::read_to_string(&golden).expect("tests/fixtures/small.rs exists (BLESS=1 writes it)");
-    assert!(expected == generated.code, "emitted code changed; review the diff and re-run with BLESS=1\n{}", first_difference(&expected, &generated.code));
+    let expected = std::fs::read_to_string(&golden)
+        .expect("tests/fixtures/small.rs exists (BLESS=1 writes it)");
+    assert!(
+        expected == generated.code,
+        "emitted code changed; review the diff and re-run with BLESS=1\n{}",
+        first_difference(&expected, &generated.code)
+    );
     // The golden file is real Rust.
     syn::parse_file(&generated.code).unwrap();
 }
@@ -81,13 +116,23 @@ fn first_difference(a: &str, b: &str) -> String {
             return format!("line {}:\n- {x}\n+ {y}", n + 1);
         }
     }
-    format!("lengths differ: {} vs {} lines", a.lines().count(), b.lines().count())
+    format!(
+        "lengths differ: {} vs {} lines",
+        a.lines().count(),
+        b.lines().count()
+    )
 }
 
 #[test]
 fn a_self_referencing_type_is_boxed() {
     let generated = generate(&fixture("small.yaml"), &meta("docker")).unwrap();
-    assert!(generated.code.contains("pub parent: Option<Box<self::Widget>>"), "{}", generated.code);
+    assert!(
+        generated
+            .code
+            .contains("pub parent: Option<Box<self::Widget>>"),
+        "{}",
+        generated.code
+    );
 }
 
 #[test]
@@ -140,10 +185,18 @@ paths:
       responses: { 200: { description: ok, schema: { type: string } } }
 "##;
     let generated = generate_str(Path::new("podman.yaml"), spec, &meta("podman")).unwrap();
-    let categories: Vec<String> = generated.api.categories().keys().map(|c| c.qualified()).collect();
+    let categories: Vec<String> = generated
+        .api
+        .categories()
+        .keys()
+        .map(|c| c.qualified())
+        .collect();
     assert_eq!(categories, ["libpod/_ping", "libpod/containers"]);
     assert!(generated.code.contains("pub mod libpod"));
-    assert_eq!(generated.api.prefix, "/v1.0.0", "libpod wants a semver prefix");
+    assert_eq!(
+        generated.api.prefix, "/v1.0.0",
+        "libpod wants a semver prefix"
+    );
 }
 
 #[test]

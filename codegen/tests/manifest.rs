@@ -21,8 +21,15 @@ fn every_vendored_spec_matches_its_sha256() {
     for spec in &manifest.specs {
         let path = spec.path(&root().join("specs"));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(digest, spec.sha256, "{} is not the upstream file (run scripts/fetch-specs download)", spec.file);
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            digest, spec.sha256,
+            "{} is not the upstream file (run scripts/fetch-specs download)",
+            spec.file
+        );
     }
 }
 
@@ -33,7 +40,10 @@ fn no_spec_file_is_outside_the_manifest() {
     for engine in manifest.engines.keys() {
         for entry in std::fs::read_dir(root().join("specs").join(engine)).unwrap() {
             let name = format!("{engine}/{}", entry.unwrap().file_name().to_string_lossy());
-            assert!(listed.contains(&name), "specs/{name} is not in specs/manifest.json");
+            assert!(
+                listed.contains(&name),
+                "specs/{name} is not in specs/manifest.json"
+            );
         }
     }
 }
@@ -41,14 +51,22 @@ fn no_spec_file_is_outside_the_manifest() {
 /// `[features]` of berth's Cargo.toml: name → members.
 fn features() -> Vec<(String, Vec<String>)> {
     let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    let section = text.split("\n[features]\n").nth(1).expect("a [features] section");
+    let section = text
+        .split("\n[features]\n")
+        .nth(1)
+        .expect("a [features] section");
     let section = section.split("\n[").next().unwrap();
     section
         .lines()
         .filter(|l| !l.trim_start().starts_with('#') && l.contains('='))
         .map(|l| {
             let (name, value) = l.split_once('=').unwrap();
-            let members = value.split('"').skip(1).step_by(2).map(str::to_string).collect();
+            let members = value
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect();
             (name.trim().to_string(), members)
         })
         .collect()
@@ -60,25 +78,55 @@ fn every_spec_has_a_feature_and_every_version_feature_a_spec() {
     let features = features();
     let names: BTreeSet<&str> = features.iter().map(|(n, _)| n.as_str()).collect();
     for spec in &manifest.specs {
-        assert!(names.contains(spec.feature.as_str()), "specs/{} has no Cargo feature `{}`: add `{} = []`", spec.file, spec.feature, spec.feature);
-        assert_eq!(spec.feature, format!("{}-v{}", spec.engine, spec.version.replace('.', "_")));
+        assert!(
+            names.contains(spec.feature.as_str()),
+            "specs/{} has no Cargo feature `{}`: add `{} = []`",
+            spec.file,
+            spec.feature,
+            spec.feature
+        );
+        assert_eq!(
+            spec.feature,
+            format!("{}-v{}", spec.engine, spec.version.replace('.', "_"))
+        );
         assert_eq!(spec.module, format!("v{}", spec.version.replace('.', "_")));
     }
     for name in &names {
-        let versioned = manifest.engines.keys().any(|e| name.starts_with(&format!("{e}-v")));
+        let versioned = manifest
+            .engines
+            .keys()
+            .any(|e| name.starts_with(&format!("{e}-v")));
         if versioned {
-            assert!(manifest.specs.iter().any(|s| s.feature == *name), "feature `{name}` has no spec in specs/manifest.json");
+            assert!(
+                manifest.specs.iter().any(|s| s.feature == *name),
+                "feature `{name}` has no spec in specs/manifest.json"
+            );
         }
     }
     for engine in manifest.engines.keys() {
-        let umbrella = &features.iter().find(|(n, _)| n == engine).unwrap_or_else(|| panic!("no `{engine}` feature")).1;
+        let umbrella = &features
+            .iter()
+            .find(|(n, _)| n == engine)
+            .unwrap_or_else(|| panic!("no `{engine}` feature"))
+            .1;
         for spec in manifest.specs.iter().filter(|s| &s.engine == engine) {
-            assert!(umbrella.contains(&spec.feature), "`{engine}` does not enable `{}`", spec.feature);
+            assert!(
+                umbrella.contains(&spec.feature),
+                "`{engine}` does not enable `{}`",
+                spec.feature
+            );
         }
     }
     let default = &features.iter().find(|(n, _)| n == "default").unwrap().1;
-    let newest_docker = manifest.specs.iter().filter(|s| s.engine == "docker").last().unwrap();
-    assert!(default.contains(&newest_docker.feature), "the default is the newest Docker version");
+    let newest_docker = manifest
+        .specs
+        .iter()
+        .rfind(|s| s.engine == "docker")
+        .unwrap();
+    assert!(
+        default.contains(&newest_docker.feature),
+        "the default is the newest Docker version"
+    );
 }
 
 #[test]
@@ -86,14 +134,24 @@ fn every_vendored_spec_generates() {
     let manifest = manifest();
     let (mut operations, mut typed_responses) = (0, 0);
     for spec in &manifest.specs {
-        let generated = berth_codegen::generate(&spec.path(&root().join("specs")), &manifest.meta(spec)).unwrap();
+        let generated =
+            berth_codegen::generate(&spec.path(&root().join("specs")), &manifest.meta(spec))
+                .unwrap();
         let report = berth_codegen::report::report(&generated);
-        assert_eq!(report.typed_requests, report.operations, "{} {}: {:?}", spec.engine, spec.version, report.untyped_requests);
+        assert_eq!(
+            report.typed_requests, report.operations,
+            "{} {}: {:?}",
+            spec.engine, spec.version, report.untyped_requests
+        );
         operations += report.operations;
         typed_responses += report.typed_responses;
         syn::parse_file(&generated.code).unwrap();
     }
     assert!(operations > 3000);
     let share = typed_responses as f64 / operations as f64;
-    assert!(share >= 0.95, "only {:.1}% of operations have a typed success response", 100.0 * share);
+    assert!(
+        share >= 0.95,
+        "only {:.1}% of operations have a typed success response",
+        100.0 * share
+    );
 }

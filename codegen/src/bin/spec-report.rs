@@ -36,7 +36,10 @@ fn main() -> ExitCode {
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&reports).expect("reports serialize"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("reports serialize")
+        );
         return ExitCode::SUCCESS;
     }
     println!("| spec | operations | typed requests | typed responses | types | Value fallbacks | fixups applied |");
@@ -46,19 +49,37 @@ fn main() -> ExitCode {
         ops += r.operations;
         req += r.typed_requests;
         resp += r.typed_responses;
-        let fixups: Vec<String> = r.fixups.iter().map(|f| format!("{} ×{}", f.name, f.count)).collect();
+        let fixups: Vec<String> = r
+            .fixups
+            .iter()
+            .map(|f| format!("{} ×{}", f.name, f.count))
+            .collect();
         println!(
             "| {} {} | {} | {} | {} | {} | {} | {} |",
-            r.engine, r.version, r.operations, r.typed_requests, r.typed_responses, r.types, r.fallbacks.len(), fixups.join(", ")
+            r.engine,
+            r.version,
+            r.operations,
+            r.typed_requests,
+            r.typed_responses,
+            r.types,
+            r.fallbacks.len(),
+            fixups.join(", ")
         );
     }
     let pct = |n: usize| 100.0 * n as f64 / ops.max(1) as f64;
-    println!("| **all** | {ops} | {req} ({:.1}%) | {resp} ({:.1}%) | | | |", pct(req), pct(resp));
+    println!(
+        "| **all** | {ops} | {req} ({:.1}%) | {resp} ({:.1}%) | | | |",
+        pct(req),
+        pct(resp)
+    );
     println!();
     println!("Operations without a typed success response, and why:");
     for r in &reports {
         for u in &r.untyped_responses {
-            println!("- {} {}: {} — {}", r.engine, r.version, u.operation, u.reason);
+            println!(
+                "- {} {}: {} — {}",
+                r.engine, r.version, u.operation, u.reason
+            );
         }
     }
     println!();

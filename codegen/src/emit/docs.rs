@@ -14,7 +14,13 @@ pub fn sanitize(text: &str) -> String {
         let trimmed = line.trim_start();
         if trimmed.starts_with("```") {
             if !in_fence && trimmed.trim_end() == "```" {
-                out.push(format!("{}```text", &line[..line.len() - trimmed.len()].chars().take(3).collect::<String>()));
+                out.push(format!(
+                    "{}```text",
+                    &line[..line.len() - trimmed.len()]
+                        .chars()
+                        .take(3)
+                        .collect::<String>()
+                ));
             } else {
                 out.push(line.trim_end().to_string());
             }
@@ -36,7 +42,13 @@ pub fn sanitize(text: &str) -> String {
 
 /// `#[doc = " line"]` attributes for a text.
 pub fn doc_attrs(text: &str) -> TokenStream {
-    let lines = text.lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") });
+    let lines = text.lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
     quote! { #( #[doc = #lines] )* }
 }
 
@@ -56,7 +68,10 @@ mod tests {
     fn fences_become_text_and_indentation_is_capped() {
         let input = "Example:\n\n```\n{\"a\": 1}\n```\n\n        indented\n```json\n{}\n```";
         let out = sanitize(input);
-        assert_eq!(out, "Example:\n\n```text\n{\"a\": 1}\n```\n\n   indented\n```json\n{}\n```");
+        assert_eq!(
+            out,
+            "Example:\n\n```text\n{\"a\": 1}\n```\n\n   indented\n```json\n{}\n```"
+        );
     }
 
     #[test]

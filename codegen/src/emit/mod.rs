@@ -26,7 +26,10 @@ pub fn tokens(api: &Api) -> TokenStream {
     // namespace → category modules
     let mut namespaces: BTreeMap<Option<String>, Vec<TokenStream>> = BTreeMap::new();
     for (category, ops) in api.categories() {
-        let infos: Vec<String> = ops.iter().map(|op| operations::info_name(op, &mut info_scope)).collect();
+        let infos: Vec<String> = ops
+            .iter()
+            .map(|op| operations::info_name(op, &mut info_scope))
+            .collect();
         let module_ident = types::ident(&module(&category.name));
         let body = operations::category(&category, &ops, &infos, &api.engine);
         for info in &infos {
@@ -39,11 +42,14 @@ pub fn tokens(api: &Api) -> TokenStream {
                 None => quote!(#module_ident::#info),
             });
         }
-        namespaces.entry(category.namespace.clone()).or_default().push(quote! {
-            pub mod #module_ident {
-                #body
-            }
-        });
+        namespaces
+            .entry(category.namespace.clone())
+            .or_default()
+            .push(quote! {
+                pub mod #module_ident {
+                    #body
+                }
+            });
     }
     let mut modules = TokenStream::new();
     for (namespace, items) in namespaces {
@@ -73,6 +79,7 @@ pub fn tokens(api: &Api) -> TokenStream {
 /// The formatted text of a version's module body.
 pub fn text(api: &Api) -> Result<String, String> {
     let tokens = tokens(api);
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     Ok(prettyplease::unparse(&file))
 }

@@ -15,12 +15,20 @@ pub fn info_name(op: &Operation, scope: &mut Scope) -> String {
 }
 
 /// One category module; `infos` are the static names chosen by `info_name`, in order.
-pub fn category(category: &Category, ops: &[&Operation], infos: &[String], engine: &str) -> TokenStream {
+pub fn category(
+    category: &Category,
+    ops: &[&Operation],
+    infos: &[String],
+    engine: &str,
+) -> TokenStream {
     let depth = if category.namespace.is_some() { 2 } else { 1 };
     let supers = (0..depth).map(|_| quote!(super));
     let root = quote!(#(#supers)::*);
     let models = quote!(#root::models);
-    let items = ops.iter().zip(infos).map(|(op, info)| operation(op, info, &models, &root));
+    let items = ops
+        .iter()
+        .zip(infos)
+        .map(|(op, info)| operation(op, info, &models, &root));
     let module_doc = format!(
         " `{}` operations of the {engine} API (the original's category `{}`).",
         category.qualified(),
@@ -49,7 +57,12 @@ fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStrea
         }
     }
     let mut docs = doc_attrs(&sanitize(&text));
-    let link = format!(" `{} {}` — [API reference]({})", op.method.as_str(), op.path, op.doc_url);
+    let link = format!(
+        " `{} {}` — [API reference]({})",
+        op.method.as_str(),
+        op.path,
+        op.doc_url
+    );
     docs.extend(quote!(#[doc = #link]));
     if op.deprecated {
         docs.extend(quote!(#[doc = ""] #[doc = " Deprecated by the engine."]));
@@ -67,21 +80,42 @@ fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStrea
         let ty = ty_tokens(&p.ty, models);
         let ty = if p.required { ty } else { quote!(Option<#ty>) };
         let pdoc = doc(p.doc.as_deref());
-        let place = format!(" {} parameter `{}`.", capitalize(p.location.as_str()), p.name);
-        let separator = if pdoc.is_empty() { quote!() } else { quote!(#[doc = ""]) };
+        let place = format!(
+            " {} parameter `{}`.",
+            capitalize(p.location.as_str()),
+            p.name
+        );
+        let separator = if pdoc.is_empty() {
+            quote!()
+        } else {
+            quote!(#[doc = ""])
+        };
         quote!(#pdoc #separator #[doc = #place] pub #fname: #ty,)
     });
     let body_field = op.body.as_ref().map(|b| match b {
-        Body::Json { ty, required, doc: d, .. } => {
+        Body::Json {
+            ty,
+            required,
+            doc: d,
+            ..
+        } => {
             let ty = ty_tokens(ty, models);
             let ty = if *required { ty } else { quote!(Option<#ty>) };
             let bdoc = doc(d.as_deref());
             quote!(#bdoc #[doc = " The JSON request body."] pub body: #ty,)
         }
-        Body::Bytes { required, content_type, doc: d } => {
+        Body::Bytes {
+            required,
+            content_type,
+            doc: d,
+        } => {
             let bdoc = doc(d.as_deref());
             let line = format!(" The request body, streamed as `{content_type}`.");
-            let ty = if *required { quote!(crate::Body) } else { quote!(Option<crate::Body>) };
+            let ty = if *required {
+                quote!(crate::Body)
+            } else {
+                quote!(Option<crate::Body>)
+            };
             quote!(#bdoc #[doc = #line] pub body: #ty,)
         }
     });
@@ -147,19 +181,34 @@ fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStrea
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// The output type, the response item (alias or enum) and the body of `decode`.
-fn response(op: &Operation, response_name: &proc_macro2::Ident, models: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+fn response(
+    op: &Operation,
+    response_name: &proc_macro2::Ident,
+    models: &TokenStream,
+) -> (TokenStream, TokenStream, TokenStream) {
     let doc_line = format!(" What [`{}`] answers.", op.id);
     let (ty, decode) = match &op.kind {
-        ResponseKind::Bytes => (quote!(crate::ByteStream), quote!(Ok(response.into_byte_stream()))),
-        ResponseKind::Frames => (quote!(crate::Multiplexed), quote!(Ok(response.into_multiplexed()))),
+        ResponseKind::Bytes => (
+            quote!(crate::ByteStream),
+            quote!(Ok(response.into_byte_stream())),
+        ),
+        ResponseKind::Frames => (
+            quote!(crate::Multiplexed),
+            quote!(Ok(response.into_multiplexed())),
+        ),
         ResponseKind::Upgrade => (quote!(crate::Upgraded), quote!(response.into_upgraded())),
         ResponseKind::JsonLines(item) => {
             let item = ty_tokens(item, models);
-            (quote!(crate::JsonLines<#item>), quote!(Ok(response.into_json_lines())))
+            (
+                quote!(crate::JsonLines<#item>),
+                quote!(Ok(response.into_json_lines())),
+            )
         }
         ResponseKind::Json => {
             let success = op.success();
@@ -206,12 +255,21 @@ fn status_variant(status: u16) -> String {
 }
 
 /// Several success statuses: an enum with a variant per status.
-fn per_status(success: &[&Response], name: &proc_macro2::Ident, models: &TokenStream, doc_line: &str) -> (TokenStream, TokenStream, TokenStream) {
+fn per_status(
+    success: &[&Response],
+    name: &proc_macro2::Ident,
+    models: &TokenStream,
+    doc_line: &str,
+) -> (TokenStream, TokenStream, TokenStream) {
     let mut variants = Vec::new();
     let mut arms = Vec::new();
     for r in success {
         let variant = format_ident!("{}", status_variant(r.status));
-        let vdoc = format!(" {} — {}", r.status, r.description.trim().lines().next().unwrap_or_default());
+        let vdoc = format!(
+            " {} — {}",
+            r.status,
+            r.description.trim().lines().next().unwrap_or_default()
+        );
         let status = r.status;
         match &r.ty {
             Some(ty) => {
@@ -229,24 +287,24 @@ fn per_status(success: &[&Response], name: &proc_macro2::Ident, models: &TokenSt
             }
         }
     }
-    let first = success[0];
-    let default_variant = format_ident!("{}", status_variant(first.status));
-    let default_impl = if first.ty.is_none() {
-        quote! {
-            impl Default for #name {
-                fn default() -> Self { #name::#default_variant }
-            }
+    // A body-less first status is the natural default (`NoContent` of a start).
+    let derive_default = success[0].ty.is_none();
+    if derive_default {
+        if let Some(first) = variants.first_mut() {
+            *first = quote!(#[default] #first);
         }
+    }
+    let derives = if derive_default {
+        quote!(#[derive(Debug, Clone, PartialEq, Default)])
     } else {
-        TokenStream::new()
+        quote!(#[derive(Debug, Clone, PartialEq)])
     };
     let item = quote! {
         #[doc = #doc_line]
-        #[derive(Debug, Clone, PartialEq)]
+        #derives
         pub enum #name {
             #(#variants)*
         }
-        #default_impl
     };
     let decode = quote! {
         match response.status() {

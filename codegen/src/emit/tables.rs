@@ -10,31 +10,40 @@ use crate::model::{Api, Body, Encoding, Location, Method, Operation, ResponseKin
 pub fn info_static(op: &Operation, name: &Ident, root: &TokenStream) -> TokenStream {
     let id = &op.id;
     let category = op.category.qualified();
-    let method = format_ident!("{}", match op.method {
-        Method::Get => "Get",
-        Method::Post => "Post",
-        Method::Put => "Put",
-        Method::Delete => "Delete",
-        Method::Head => "Head",
-        Method::Patch => "Patch",
-        Method::Options => "Options",
-    });
+    let method = format_ident!(
+        "{}",
+        match op.method {
+            Method::Get => "Get",
+            Method::Post => "Post",
+            Method::Put => "Put",
+            Method::Delete => "Delete",
+            Method::Head => "Head",
+            Method::Patch => "Patch",
+            Method::Options => "Options",
+        }
+    );
     let path = &op.path;
     let summary = op.summary.as_deref().unwrap_or_default().trim();
     let doc_url = &op.doc_url;
     let deprecated = op.deprecated;
     let params = op.params.iter().map(|p| {
         let name = &p.name;
-        let location = format_ident!("{}", match p.location {
-            Location::Path => "Path",
-            Location::Query => "Query",
-            Location::Header => "Header",
-        });
-        let encoding = format_ident!("{}", match p.encoding {
-            Encoding::Plain => "Plain",
-            Encoding::Json => "Json",
-            Encoding::Base64Json => "Base64Json",
-        });
+        let location = format_ident!(
+            "{}",
+            match p.location {
+                Location::Path => "Path",
+                Location::Query => "Query",
+                Location::Header => "Header",
+            }
+        );
+        let encoding = format_ident!(
+            "{}",
+            match p.encoding {
+                Encoding::Plain => "Plain",
+                Encoding::Json => "Json",
+                Encoding::Base64Json => "Base64Json",
+            }
+        );
         let required = p.required;
         let schema = &p.schema_text;
         quote! {
@@ -49,20 +58,31 @@ pub fn info_static(op: &Operation, name: &Ident, root: &TokenStream) -> TokenStr
     });
     let body = match &op.body {
         None => quote!(crate::BodyInfo::None),
-        Some(Body::Json { content_type, required, .. }) => {
+        Some(Body::Json {
+            content_type,
+            required,
+            ..
+        }) => {
             quote!(crate::BodyInfo::Json { content_type: #content_type, required: #required })
         }
-        Some(Body::Bytes { content_type, required, .. }) => {
+        Some(Body::Bytes {
+            content_type,
+            required,
+            ..
+        }) => {
             quote!(crate::BodyInfo::Bytes { content_type: #content_type, required: #required })
         }
     };
-    let response = format_ident!("{}", match op.kind {
-        ResponseKind::Json => "Buffered",
-        ResponseKind::Bytes => "Bytes",
-        ResponseKind::JsonLines(_) => "JsonLines",
-        ResponseKind::Frames => "Frames",
-        ResponseKind::Upgrade => "Upgrade",
-    });
+    let response = format_ident!(
+        "{}",
+        match op.kind {
+            ResponseKind::Json => "Buffered",
+            ResponseKind::Bytes => "Bytes",
+            ResponseKind::JsonLines(_) => "JsonLines",
+            ResponseKind::Frames => "Frames",
+            ResponseKind::Upgrade => "Upgrade",
+        }
+    );
     let success = op.success().into_iter().map(|r| r.status);
     let row_doc = format!(" The table row of [`{id}`]: what the data-driven API knows of it.");
     quote! {
@@ -90,7 +110,9 @@ pub fn api_static(api: &Api, rows: &[TokenStream]) -> TokenStream {
     let version = &api.version;
     let prefix = &api.prefix;
     let title = &api.title;
-    let doc = format!(" The {engine} API {version}: every operation's table row, for the data-driven API.");
+    let doc = format!(
+        " The {engine} API {version}: every operation's table row, for the data-driven API."
+    );
     quote! {
         #[doc = #doc]
         pub static API: crate::ApiInfo = crate::ApiInfo {

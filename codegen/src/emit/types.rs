@@ -65,14 +65,28 @@ pub fn models(api: &Api) -> TokenStream {
     }
 }
 
-fn type_def(def: &TypeDef, boxed: &BTreeSet<(String, String)>, models: &TokenStream) -> TokenStream {
+fn type_def(
+    def: &TypeDef,
+    boxed: &BTreeSet<(String, String)>,
+    models: &TokenStream,
+) -> TokenStream {
     let name = ident(&def.name);
     let origin = format!(" Spec: `{}`.", def.origin);
     let docs = doc(def.doc.as_deref());
-    let docs = if docs.is_empty() { quote!(#[doc = #origin]) } else { quote!(#docs #[doc = ""] #[doc = #origin]) };
+    let docs = if docs.is_empty() {
+        quote!(#[doc = #origin])
+    } else {
+        quote!(#docs #[doc = ""] #[doc = #origin])
+    };
     match &def.kind {
         TypeKind::Struct(fields) => {
-            let fields = fields.iter().map(|f| field(f, boxed.contains(&(def.name.clone(), f.name.clone())), models));
+            let fields = fields.iter().map(|f| {
+                field(
+                    f,
+                    boxed.contains(&(def.name.clone(), f.name.clone())),
+                    models,
+                )
+            });
             quote! {
                 #docs
                 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -139,7 +153,10 @@ fn boxed_fields(types: &[TypeDef]) -> BTreeSet<(String, String)> {
         if let TypeKind::Struct(fields) = &def.kind {
             for f in fields {
                 if let Ty::Named(target) = &f.ty {
-                    edges.entry(&def.name).or_default().push((target.as_str(), f.name.as_str()));
+                    edges
+                        .entry(&def.name)
+                        .or_default()
+                        .push((target.as_str(), f.name.as_str()));
                 }
             }
         }
