@@ -178,7 +178,7 @@ impl RequestParts {
     pub fn raw(method: Method, path: impl Into<String>) -> RequestParts {
         let path = path.into();
         RequestParts {
-            operation: Cow::Owned(format!("{method:?} {path}").to_uppercase()),
+            operation: Cow::Owned(format!("{} {path}", method.as_reqwest())),
             info: None,
             method,
             path,
@@ -262,6 +262,12 @@ mod tests {
         assert!(parts.rendered_path().unwrap_err().contains("cannot be"));
         let parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
         assert!(parts.rendered_path().unwrap_err().contains("{id}"));
+    }
+
+    #[test]
+    fn raw_requests_are_named_method_and_path_as_sent() {
+        let parts = RequestParts::raw(Method::Get, "/v1.41/containers/Conny_1/checkpoints");
+        assert_eq!(parts.operation, "GET /v1.41/containers/Conny_1/checkpoints");
     }
 
     #[test]

@@ -155,11 +155,6 @@ pub(crate) fn configure(
     // client, unix sockets included: ring is installed once, process-wide.
     #[cfg(feature = "tls")]
     let _ = rustls::crypto::ring::default_provider().install_default();
-    // reqwest is built without a default crypto provider, and with its TLS support
-    // compiled in it panics when building *any* client (unix and plain TCP included) if
-    // none is installed: ring is installed once, for every endpoint.
-    #[cfg(feature = "tls")]
-    let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(match endpoint {
         #[cfg(unix)]
         Endpoint::Unix(path) => (http.unix_socket(path.as_path()), "http://localhost".to_string()),
@@ -178,14 +173,13 @@ pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<S
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Some(tls.to_string());
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            #[cfg(feature = "tls")]
-            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-                return Some(tls.to_string());
-            }
-            let _ = io;
-        }
-        current = e.source();
+        // `io::Error::source()` skips the error it wraps (it answers the wrapped error's
+        // source), and hyper nests io errors (a connect error around tokio-rustls's
+        // InvalidData around the rustls error): step into the wrapped error instead.
+        current = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     None
 }

@@ -1,0 +1,296 @@
+//! Transports and their failures: unix socket, TCP with mutual TLS (trusted, untrusted and
+//! missing client certificates, an encrypted key), each timeout, refused connections and
+//! bad URIs. The timeouts run against local listeners that never answer.
+
+#![cfg(feature = "docker-v1_41")]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use berth::docker::v1_41::{_ping, events, version};
+use berth::{Client, Error, TlsMaterial};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+#[tokio::test]
+async fn unix_socket_ping() {
+    let Some(client) = common::docker().await else { return };
+    assert_eq!(client.endpoint(), common::docker_uri());
+    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+}
+
+#[tokio::test]
+async fn mtls_with_the_client_certificate() {
+    let Some(client) = common::docker_tls().await else { return };
+    assert_eq!(client.endpoint(), common::docker_tls_uri());
+    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    let version = client.invoke(version::SystemVersion {}).await.unwrap();
+    assert_eq!(version.api_version.as_deref(), Some("1.41"));
+
+    // tcp:// with TLS material means TLS, as with the docker CLI.
+    let tcp = common::docker_tls_uri().replace("https://", "tcp://");
+    let client = Client::builder(tcp).tls(TlsMaterial::from_dir(common::cert_dir()).unwrap()).build().unwrap();
+    assert_eq!(client.endpoint(), common::docker_tls_uri());
+    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+}
+
+/// What a refused handshake must look like: `Error::Tls` naming the endpoint.
+fn assert_tls_refusal(error: &Error, what: &str) {
+    match error {
+        Error::Tls { endpoint, message } => {
+            assert_eq!(endpoint, &common::docker_tls_uri(), "{what}");
+            assert!(!message.is_empty(), "{what}");
+            assert!(error.to_string().starts_with(&format!("TLS with {} failed: ", common::docker_tls_uri())), "{what}: {error}");
+        }
+        other => panic!("{what}: expected Error::Tls, got {other:?} ({other})"),
+    }
+}
+
+#[tokio::test]
+async fn mtls_with_an_untrusted_certificate_is_refused() {
+    if common::docker_tls().await.is_none() {
+        return;
+    }
+    let tls = TlsMaterial::from_dir(common::cert_dir_untrusted()).unwrap();
+    let client = Client::builder(common::docker_tls_uri()).tls(tls).timeout(Duration::from_secs(20)).build().unwrap();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("dockerd must refuse a client certificate from another CA");
+    assert_tls_refusal(&error, "untrusted client certificate");
+    let Error::Tls { message, .. } = &error else { unreachable!() };
+    assert!(message.to_lowercase().contains("certificate"), "the alert names the certificate: {message}");
+}
+
+#[tokio::test]
+async fn mtls_without_a_client_certificate_is_refused() {
+    if common::docker_tls().await.is_none() {
+        return;
+    }
+    let ca = std::fs::read(format!("{}/ca.pem", common::cert_dir())).unwrap();
+    let tls = TlsMaterial { ca: Some(ca), cert: None, key: None };
+    let client = Client::builder(common::docker_tls_uri()).tls(tls).timeout(Duration::from_secs(20)).build().unwrap();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("dockerd requires a client certificate");
+    assert_tls_refusal(&error, "no client certificate");
+    let Error::Tls { message, .. } = &error else { unreachable!() };
+    assert!(message.to_lowercase().contains("certificate"), "the alert names the certificate: {message}");
+}
+
+#[tokio::test]
+async fn a_server_certificate_from_an_unknown_ca_is_refused() {
+    if common::docker_tls().await.is_none() {
+        return;
+    }
+    // Trust only the rogue CA: dockerd's certificate does not chain to it.
+    let dir = common::cert_dir_untrusted();
+    let rogue = std::fs::read(format!("{dir}/rogue-ca.pem")).unwrap();
+    let mut tls = TlsMaterial::from_dir(common::cert_dir()).unwrap();
+    tls.ca = Some(rogue);
+    let client = Client::builder(common::docker_tls_uri()).tls(tls).timeout(Duration::from_secs(20)).build().unwrap();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("the server certificate is not trusted");
+    assert_tls_refusal(&error, "unknown server CA");
+    let Error::Tls { message, .. } = &error else { unreachable!() };
+    assert!(message.contains("UnknownIssuer") || message.to_lowercase().contains("unknown issuer"), "{message}");
+}
+
+#[tokio::test]
+async fn an_encrypted_key_is_a_config_error() {
+    let dir = common::cert_dir_encrypted();
+    if !std::path::Path::new(&dir).join("key.pem").exists() {
+        let _: Option<()> = common::unavailable("the encrypted client key", &dir, &"no key.pem");
+        return;
+    }
+    let tls = TlsMaterial::from_dir(&dir).unwrap();
+    let error = Client::builder(common::docker_tls_uri()).tls(tls).build().expect_err("an encrypted key cannot be used");
+    match &error {
+        Error::Config { message } => {
+            assert!(message.contains("password-protected"), "{message}");
+            assert!(message.contains("openssl pkey"), "the message says how to decrypt it: {message}");
+        }
+        other => panic!("expected Error::Config, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_tls_material_is_a_config_error() {
+    let not_pem = TlsMaterial::from_pem(b"not a pem".to_vec(), b"x".to_vec(), b"y".to_vec());
+    let error = Client::builder("https://127.0.0.1:2376").tls(not_pem).build().unwrap_err();
+    assert!(matches!(&error, Error::Config { message } if message.contains("CA")), "{error:?}");
+
+    let cert_only = TlsMaterial { ca: None, cert: Some(b"-----BEGIN CERTIFICATE-----".to_vec()), key: None };
+    let error = Client::builder("https://127.0.0.1:2376").tls(cert_only).build().unwrap_err();
+    assert!(matches!(&error, Error::Config { message } if message.contains("needs its key")), "{error:?}");
+
+    let missing = TlsMaterial::from_dir("/nonexistent/berth-certs").unwrap_err();
+    assert!(matches!(&missing, Error::Config { message } if message.contains("/nonexistent/berth-certs/ca.pem")), "{missing:?}");
+}
+
+/// A loopback listener whose accept queue is full: new connections are never completed,
+/// so connecting hangs until the connect timeout.
+async fn full_listener() -> (TcpListener, Vec<TcpStream>, std::net::SocketAddr) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the queue (Linux keeps backlog + 1 completed connections); stop once a
+    // connection no longer completes.
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(Duration::from_millis(300), TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break,
+        }
+    }
+    (listener, held, addr)
+}
+
+#[tokio::test]
+async fn connect_timeout_fires() {
+    let (_listener, held, addr) = full_listener().await;
+    assert!(!held.is_empty() && held.len() < 16, "the accept queue filled up after {} connections", held.len());
+    let client = Client::builder(format!("http://{addr}")).connect_timeout(Duration::from_millis(400)).build().unwrap();
+    let started = Instant::now();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("nothing completes the connection");
+    let elapsed = started.elapsed();
+    match &error {
+        Error::Timeout { endpoint, operation, which } => {
+            assert_eq!(*which, "connect", "{error}");
+            assert_eq!(endpoint, &format!("http://{addr}"));
+            assert_eq!(operation, "SystemPing");
+        }
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+    assert!(elapsed >= Duration::from_millis(350) && elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+/// A loopback server that accepts connections, reads the request and never answers.
+async fn silent_server() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn read_timeout_fires() {
+    let addr = silent_server().await;
+    let client = Client::builder(format!("http://{addr}")).read_timeout(Duration::from_millis(300)).build().unwrap();
+    let started = Instant::now();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("the server never answers");
+    match &error {
+        Error::Timeout { which, endpoint, .. } => {
+            assert_eq!(*which, "read", "{error}");
+            assert_eq!(endpoint, &format!("http://{addr}"));
+        }
+        other => panic!("expected a read timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // A streaming operation too (the answer never starts).
+    let error = client.invoke(events::SystemEvents::default()).await.expect_err("the server never answers");
+    assert!(matches!(&error, Error::Timeout { which: "read", .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn call_timeout_fires() {
+    let addr = silent_server().await;
+    let client = Client::builder(format!("http://{addr}")).timeout(Duration::from_millis(300)).build().unwrap();
+    let started = Instant::now();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("the server never answers");
+    match &error {
+        Error::Timeout { which, operation, .. } => {
+            assert_eq!(*which, "call", "{error}");
+            assert_eq!(operation, "SystemPing");
+        }
+        other => panic!("expected a call timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(error.to_string(), format!("SystemPing: call timeout against http://{addr}"));
+
+    // For a stream the call timeout bounds the wait for the answer to start.
+    let error = client.invoke(events::SystemEvents::default()).await.expect_err("the server never answers");
+    assert!(matches!(&error, Error::Timeout { which: "call", .. }), "{error:?}");
+
+    // With both set, the shorter one is the one that fires.
+    let client = Client::builder(format!("http://{addr}"))
+        .timeout(Duration::from_millis(300))
+        .read_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let error = client.invoke(_ping::SystemPing {}).await.unwrap_err();
+    assert!(matches!(&error, Error::Timeout { which: "call", .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_read_timeout_between_stream_chunks() {
+    let Some(_) = common::docker().await else { return };
+    // The events stream stays silent when nothing happens: the read timeout ends it.
+    let client = Client::builder(common::docker_uri()).read_timeout(Duration::from_millis(500)).build().unwrap();
+    let filters = std::collections::HashMap::from([("container".to_string(), vec![common::unique("never")])]);
+    let mut stream = client.invoke(events::SystemEvents { filters: Some(filters), ..Default::default() }).await.unwrap();
+    let item = common::within(20, "events read timeout", futures_util::StreamExt::next(&mut stream)).await;
+    match item {
+        Some(Err(Error::Timeout { which: "read", .. })) => {}
+        other => panic!("expected a read timeout item, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn connection_refused_names_the_endpoint() {
+    // A port that was just free: nothing listens there.
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let client = Client::new(&format!("tcp://{addr}")).unwrap();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("nothing listens");
+    match &error {
+        Error::Connect { endpoint, .. } => assert_eq!(endpoint, &format!("http://{addr}")),
+        other => panic!("expected Error::Connect, got {other:?}"),
+    }
+    let text = error.to_string();
+    assert!(text.starts_with(&format!("cannot connect to http://{addr}: ")), "{text}");
+    assert!(text.to_lowercase().contains("refused"), "the cause is said: {text}");
+
+    // A unix socket that does not exist.
+    let path = format!("/tmp/{}.sock", common::unique("nosock"));
+    let client = Client::new(&format!("unix://{path}")).unwrap();
+    let error = client.invoke(_ping::SystemPing {}).await.expect_err("no such socket");
+    match &error {
+        Error::Connect { endpoint, .. } => assert_eq!(endpoint, &format!("unix://{path}")),
+        other => panic!("expected Error::Connect, got {other:?}"),
+    }
+    assert!(error.to_string().contains(&path), "{error}");
+}
+
+#[tokio::test]
+async fn bad_uris_are_refused_with_a_reason() {
+    for (uri, reason) in [
+        ("/var/run/docker.sock", "scheme://"),
+        ("unix://var/run/docker.sock", "absolute"),
+        ("tcp://127.0.0.1:99999", "port"),
+        ("http://127.0.0.1:2375/v1.41", "no path"),
+        ("gopher://127.0.0.1", "unknown scheme"),
+        ("ssh://user@host", "ssh"),
+        ("npipe:////./pipe/docker_engine", "named pipes"),
+        ("tcp://", "host:port"),
+    ] {
+        match Client::new(uri) {
+            Err(Error::InvalidUri { uri: got, reason: why }) => {
+                assert_eq!(got, uri);
+                assert!(why.contains(reason), "{uri}: {why}");
+            }
+            other => panic!("{uri}: expected Error::InvalidUri, got {other:?}"),
+        }
+    }
+}
