@@ -21,6 +21,22 @@ pub struct RawResponse {
     pub(crate) body: ResponseBody,
 }
 
+impl std::fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body = match &self.body {
+            ResponseBody::Buffered(bytes) => format!("{} bytes", bytes.len()),
+            ResponseBody::Streaming(_) => "streaming".to_string(),
+            ResponseBody::Upgraded(_) => "upgraded".to_string(),
+        };
+        f.debug_struct("RawResponse")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &body)
+            .finish()
+    }
+}
+
 impl RawResponse {
     pub fn status(&self) -> u16 {
         self.status
