@@ -152,7 +152,10 @@ impl Client {
                 }
             }
         }
-        if let Some(content_type) = &parts.content_type {
+        // A Content-Type given as a header (an operation's own `Content-type` parameter, a
+        // raw request's header) replaces the body's default instead of doubling it.
+        let has_content_type = parts.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if let (Some(content_type), false) = (&parts.content_type, has_content_type) {
             if !matches!(parts.method, Method::Get | Method::Head | Method::Delete) {
                 request = request.header(reqwest::header::CONTENT_TYPE, content_type.as_ref());
             }

@@ -294,3 +294,78 @@ async fn bad_uris_are_refused_with_a_reason() {
         }
     }
 }
+
+/// A loopback server that answers every request `200` with an empty JSON-lines body and
+/// hands the request head (request line and headers, lowercased) to the test.
+async fn recording_server() -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::AsyncWriteExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (heads, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let heads = heads.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = heads.send(String::from_utf8_lossy(&head).to_lowercase());
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (addr, received)
+}
+
+#[tokio::test]
+async fn a_body_has_exactly_one_content_type() {
+    use berth::docker::v1_41::{build, models};
+    let (addr, mut heads) = recording_server().await;
+    let client = Client::builder(format!("http://{addr}")).timeout(Duration::from_secs(10)).build().unwrap();
+    let content_types = |head: &str| head.lines().filter(|l| l.starts_with("content-type:")).map(str::to_string).collect::<Vec<_>>();
+
+    // Nothing set by hand: the spec's content type.
+    let items = client
+        .invoke(build::ImageBuild { body: Some(berth::Body::from(b"not really a tar".to_vec())), ..Default::default() })
+        .await
+        .unwrap()
+        .collect_all()
+        .await
+        .unwrap();
+    assert!(items.is_empty());
+    let head = heads.recv().await.unwrap();
+    assert!(head.starts_with("post /v1.41/build http/1.1\r\n"), "{head}");
+    assert_eq!(content_types(&head), ["content-type: application/x-tar"]);
+
+    // The operation's own Content-type parameter replaces it rather than doubling it.
+    client
+        .invoke(build::ImageBuild {
+            content_type: Some(models::ImageBuildContentType::ApplicationXTar),
+            body: Some(berth::Body::from(b"x".to_vec())),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let head = heads.recv().await.unwrap();
+    assert_eq!(content_types(&head), ["content-type: application/x-tar"], "{head}");
+
+    // A raw request's header wins over the body's content type too.
+    client
+        .request(berth::Method::Post, "/v1.41/whatever")
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(b"{}".to_vec(), "application/octet-stream")
+        .send()
+        .await
+        .unwrap();
+    let head = heads.recv().await.unwrap();
+    assert_eq!(content_types(&head), ["content-type: application/json; charset=utf-8"], "{head}");
+}
