@@ -223,6 +223,43 @@ async fn docker_image_build_tag_push_pull() {
     assert_eq!(removed.status(), 202);
 }
 
+/// A build step that fails ends the progress stream with `Error::Stream` carrying the
+/// engine's message and the raw item.
+#[tokio::test]
+async fn docker_failing_build_is_a_stream_error() {
+    let Some(client) = common::docker().await else { return };
+    let cleanup = Cleanup::new(&client);
+    let tag = format!("berth-it/{}:latest", common::unique("badbuild"));
+    cleanup.image(tag.clone());
+    let dockerfile = format!("FROM {}\nRUN echo before; exit 3\n", common::test_image());
+    let context = common::tar_of(&[("Dockerfile", 0o644, dockerfile.as_bytes())]);
+    let progress = client
+        .invoke(build::ImageBuild { t: Some(tag.clone()), forcerm: Some(true), body: Some(common::streamed(context)), ..Default::default() })
+        .await
+        .expect("the build starts");
+    let mut progress = progress;
+    let mut text = String::new();
+    let error = loop {
+        match within(60, "build progress", progress.next()).await {
+            Some(Ok(item)) => text.push_str(item.stream.as_deref().unwrap_or("")),
+            Some(Err(e)) => break e,
+            None => panic!("the stream ended without an error item: {text}"),
+        }
+    };
+    assert!(text.contains("before"), "the step ran: {text}");
+    match &error {
+        Error::Stream { operation, message, raw } => {
+            assert_eq!(operation, "ImageBuild");
+            assert!(message.contains("returned a non-zero code: 3"), "{message}");
+            let item: serde_json::Value = serde_json::from_slice(raw).unwrap();
+            assert_eq!(item["errorDetail"]["code"], 3, "{item}");
+        }
+        other => panic!("expected Error::Stream, got {other:?}"),
+    }
+    let missing = client.invoke(images::ImageInspect { name: tag.clone() }).await.unwrap_err();
+    assert!(missing.is_not_found(), "nothing was tagged: {missing}");
+}
+
 /// Create, start, follow the logs while the container runs (stdout and stderr apart),
 /// wait for its exit code, remove.
 #[tokio::test]
@@ -284,6 +321,30 @@ async fn docker_container_run_logs_wait_remove() {
     client.invoke(containers::ContainerDelete { id: id.clone(), ..Default::default() }).await.expect("ContainerDelete");
     let gone = client.invoke(containers::ContainerInspect { id: id.clone(), ..Default::default() }).await.unwrap_err();
     assert!(gone.is_not_found(), "{gone}");
+}
+
+/// With a TTY the output is raw bytes, not frames: `output(true)` passes it through.
+#[tokio::test]
+async fn docker_tty_logs_are_raw() {
+    let Some(client) = common::docker().await else { return };
+    let cleanup = Cleanup::new(&client);
+    let id = create(
+        &client,
+        &cleanup,
+        &common::unique("tty"),
+        &["sh", "-c", "echo on a tty; echo also stderr >&2"],
+        models::ContainerCreateBody { tty: Some(true), ..Default::default() },
+    )
+    .await;
+    start(&client, &id).await;
+    assert_eq!(wait(&client, &id).await, 0);
+    let logs = client
+        .invoke(containers::ContainerLogs { id: id.clone(), stdout: Some(true), stderr: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    let (out, err) = logs.output(true).collect_output().await.unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "on a tty\r\nalso stderr\r\n", "one terminal stream, with the TTY's CRLF");
+    assert!(err.is_empty());
 }
 
 /// Attach before start, write stdin over the hijacked connection, close the write half
@@ -595,12 +656,13 @@ async fn docker_events() {
     let name = common::unique("events");
     let filters = HashMap::from([("container".to_string(), vec![name.clone()])]);
 
-    // Open-ended: subscribe first, then make the event happen.
+    // Open-ended: subscribe, then make the event happen. dockerd flushes the answer's
+    // headers just before it subscribes; `since` replays anything that falls in between.
+    let since = common::now_secs() - 1;
     let live = client
-        .invoke(events::SystemEvents { filters: Some(filters.clone()), ..Default::default() })
+        .invoke(events::SystemEvents { since: Some(since.to_string()), filters: Some(filters.clone()), ..Default::default() })
         .await
         .expect("SystemEvents");
-    let since = common::now_secs() - 1;
     let id = create(&client, &cleanup, &name, &["true"], Default::default()).await;
     let mut live = live;
     let first = within(20, "a live event", live.next()).await.expect("the stream ended").expect("event");

@@ -369,3 +369,56 @@ async fn a_body_has_exactly_one_content_type() {
     let head = heads.recv().await.unwrap();
     assert_eq!(content_types(&head), ["content-type: application/json; charset=utf-8"], "{head}");
 }
+
+/// A hijacked connection over mutual TLS: exec `cat` with stdin, write, close the write
+/// half (a TLS close_notify), read the echo back.
+#[tokio::test]
+async fn mtls_hijacked_exec_with_stdin() {
+    use berth::docker::v1_41::{containers, exec, models};
+    use tokio::io::AsyncWriteExt;
+    let Some(tls_client) = common::docker_tls().await else { return };
+    let Some(unix_client) = common::docker().await else { return };
+    let cleanup = common::Cleanup::new(&unix_client);
+    let created = tls_client
+        .invoke(containers::ContainerCreate {
+            name: Some(common::unique("tlsexec")),
+            body: models::ContainerCreateBody {
+                image: Some(common::test_image()),
+                cmd: Some(vec!["sleep".into(), "300".into()]),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerCreate over mTLS");
+    cleanup.container(created.id.clone());
+    tls_client.invoke(containers::ContainerStart { id: created.id.clone(), ..Default::default() }).await.unwrap();
+
+    let exec_id = tls_client
+        .invoke(containers::ContainerExec {
+            id: created.id.clone(),
+            body: models::ContainerExecBody {
+                attach_stdin: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                cmd: Some(vec!["sh".into(), "-c".into(), "tr a-z A-Z; echo end >&2".into()]),
+                ..Default::default()
+            },
+        })
+        .await
+        .unwrap()
+        .id;
+    let upgraded = tls_client
+        .invoke(exec::ExecStart { id: exec_id.clone(), body: Some(models::ExecStartBody { detach: Some(false), tty: Some(false) }) })
+        .await
+        .expect("ExecStart over mTLS");
+    let (frames, mut stdin) = upgraded.split(false);
+    let input = "over tls\n".repeat(2000);
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    stdin.shutdown().await.unwrap();
+    let (out, err) = common::within(30, "exec output over mTLS", frames.collect_output()).await.unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), input.to_uppercase());
+    assert_eq!(String::from_utf8(err).unwrap(), "end\n");
+    let inspected = tls_client.invoke(exec::ExecInspect { id: exec_id }).await.unwrap();
+    assert_eq!(inspected.exit_code, Some(0));
+}
