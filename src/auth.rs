@@ -30,7 +30,11 @@ pub struct RegistryAuth {
 
 impl RegistryAuth {
     /// Username and password for a registry.
-    pub fn password(username: impl Into<String>, password: impl Into<String>, serveraddress: impl Into<String>) -> Self {
+    pub fn password(
+        username: impl Into<String>,
+        password: impl Into<String>,
+        serveraddress: impl Into<String>,
+    ) -> Self {
         RegistryAuth {
             username: Some(username.into()),
             password: Some(password.into()),
@@ -41,7 +45,11 @@ impl RegistryAuth {
 
     /// An identity token for a registry.
     pub fn identity_token(token: impl Into<String>, serveraddress: impl Into<String>) -> Self {
-        RegistryAuth { identitytoken: Some(token.into()), serveraddress: Some(serveraddress.into()), ..Default::default() }
+        RegistryAuth {
+            identitytoken: Some(token.into()),
+            serveraddress: Some(serveraddress.into()),
+            ..Default::default()
+        }
     }
 
     /// The header value: base64url of the JSON document.
@@ -100,9 +108,14 @@ mod tests {
     #[test]
     fn auth_is_base64url_json_and_debug_hides_the_password() {
         let auth = RegistryAuth::password("u", "p?>", "127.0.0.1:5000");
-        let decoded = base64::engine::general_purpose::URL_SAFE.decode(auth.encode()).unwrap();
+        let decoded = base64::engine::general_purpose::URL_SAFE
+            .decode(auth.encode())
+            .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
-        assert_eq!(json, serde_json::json!({"username": "u", "password": "p?>", "serveraddress": "127.0.0.1:5000"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"username": "u", "password": "p?>", "serveraddress": "127.0.0.1:5000"})
+        );
         assert!(!format!("{auth:?}").contains("p?>"));
     }
 }

@@ -65,7 +65,9 @@ impl ClientBuilder {
 
     pub fn build(self) -> crate::Result<Client> {
         let endpoint = Endpoint::parse(&self.uri, self.tls.is_some())?;
-        let mut http = reqwest::Client::builder().http1_only().pool_max_idle_per_host(16);
+        let mut http = reqwest::Client::builder()
+            .http1_only()
+            .pool_max_idle_per_host(16);
         if let Some(t) = self.connect_timeout {
             http = http.connect_timeout(t);
         }
@@ -73,9 +75,16 @@ impl ClientBuilder {
             http = http.read_timeout(t);
         }
         let (http, base) = transport::configure(http, &endpoint, self.tls.as_ref())?;
-        let http = http.build().map_err(|e| Error::Config { message: chain(&e) })?;
+        let http = http
+            .build()
+            .map_err(|e| Error::Config { message: chain(&e) })?;
         Ok(Client {
-            inner: Arc::new(Inner { http, base, endpoint: endpoint.display(), call_timeout: self.call_timeout }),
+            inner: Arc::new(Inner {
+                http,
+                base,
+                endpoint: endpoint.display(),
+                call_timeout: self.call_timeout,
+            }),
         })
     }
 }
@@ -88,7 +97,10 @@ impl Client {
     }
 
     pub fn builder(uri: impl Into<String>) -> ClientBuilder {
-        ClientBuilder { uri: uri.into(), ..Default::default() }
+        ClientBuilder {
+            uri: uri.into(),
+            ..Default::default()
+        }
     }
 
     /// Docker's defaults: `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`),
@@ -118,13 +130,19 @@ impl Client {
     /// A raw request for an endpoint no spec describes: `path` is sent as given, so it
     /// carries its own version prefix (`/v1.41/containers/conny/checkpoints`).
     pub fn request(&self, method: Method, path: impl Into<String>) -> RawRequest {
-        RawRequest { client: self.clone(), parts: RequestParts::raw(method, path) }
+        RawRequest {
+            client: self.clone(),
+            parts: RequestParts::raw(method, path),
+        }
     }
 
     /// The one request pipeline: typed calls, calls by name and raw requests all end here.
     pub async fn execute(&self, parts: RequestParts) -> crate::Result<RawResponse> {
         let operation = parts.operation.to_string();
-        let invalid = |message: String| Error::InvalidRequest { operation: operation.clone(), message };
+        let invalid = |message: String| Error::InvalidRequest {
+            operation: operation.clone(),
+            message,
+        };
         if let Some(message) = parts.error {
             return Err(invalid(message));
         }
@@ -154,14 +172,19 @@ impl Client {
         }
         // A Content-Type given as a header (an operation's own `Content-type` parameter, a
         // raw request's header) replaces the body's default instead of doubling it.
-        let has_content_type = parts.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        let has_content_type = parts
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
         if let (Some(content_type), false) = (&parts.content_type, has_content_type) {
             if !matches!(parts.method, Method::Get | Method::Head | Method::Delete) {
                 request = request.header(reqwest::header::CONTENT_TYPE, content_type.as_ref());
             }
         }
         if parts.response == ResponseKind::Upgrade {
-            request = request.header(reqwest::header::CONNECTION, "Upgrade").header(reqwest::header::UPGRADE, "tcp");
+            request = request
+                .header(reqwest::header::CONNECTION, "Upgrade")
+                .header(reqwest::header::UPGRADE, "tcp");
         }
         let buffered = parts.response == ResponseKind::Buffered;
         if let (true, Some(t)) = (buffered, self.inner.call_timeout) {
@@ -178,25 +201,53 @@ impl Client {
         let response = sent.map_err(|e| self.transport_error(e, &operation, started))?;
         let status = response.status().as_u16();
         if status >= 400 {
-            let body = response.bytes().await.map_err(|e| self.transport_error(e, &operation, started))?;
-            return Err(Error::Api(ApiError { status, operation, message: message_of(&body), body }));
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| self.transport_error(e, &operation, started))?;
+            return Err(Error::Api(ApiError {
+                status,
+                operation,
+                message: message_of(&body),
+                body,
+            }));
         }
         let headers = response.headers().clone();
         let body = match parts.response {
-            ResponseKind::Buffered => {
-                ResponseBody::Buffered(response.bytes().await.map_err(|e| self.transport_error(e, &operation, started))?)
-            }
+            ResponseKind::Buffered => ResponseBody::Buffered(
+                response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.transport_error(e, &operation, started))?,
+            ),
             ResponseKind::Upgrade if status == 101 => {
-                let io = response.upgrade().await.map_err(|e| self.transport_error(e, &operation, started))?;
+                let io = response
+                    .upgrade()
+                    .await
+                    .map_err(|e| self.transport_error(e, &operation, started))?;
                 ResponseBody::Upgraded(Upgraded::hijacked(io))
             }
-            _ => ResponseBody::Streaming(ByteStream::from_response(response, None, self.inner.endpoint.clone(), operation.clone())),
+            _ => ResponseBody::Streaming(ByteStream::from_response(
+                response,
+                None,
+                self.inner.endpoint.clone(),
+                operation.clone(),
+            )),
         };
-        Ok(RawResponse { operation, status, headers, body })
+        Ok(RawResponse {
+            operation,
+            status,
+            headers,
+            body,
+        })
     }
 
     fn timeout(&self, operation: &str, which: &'static str) -> Error {
-        Error::Timeout { endpoint: self.inner.endpoint.clone(), operation: operation.to_string(), which }
+        Error::Timeout {
+            endpoint: self.inner.endpoint.clone(),
+            operation: operation.to_string(),
+            which,
+        }
     }
 
     fn transport_error(&self, source: reqwest::Error, operation: &str, started: Instant) -> Error {
@@ -204,7 +255,11 @@ impl Client {
         if source.is_timeout() {
             let which = if source.is_connect() {
                 "connect"
-            } else if self.inner.call_timeout.is_some_and(|t| started.elapsed() >= t) {
+            } else if self
+                .inner
+                .call_timeout
+                .is_some_and(|t| started.elapsed() >= t)
+            {
                 "call"
             } else {
                 "read"
@@ -217,7 +272,11 @@ impl Client {
         if source.is_connect() {
             return Error::Connect { endpoint, source };
         }
-        Error::Transport { endpoint, operation: operation.to_string(), source }
+        Error::Transport {
+            endpoint,
+            operation: operation.to_string(),
+            source,
+        }
     }
 }
 

@@ -34,11 +34,22 @@ pub enum Answer {
 impl Client {
     /// Calls `operation` of `api` with `params` (a JSON object: each key a path, query or
     /// header parameter of the operation) and `data` (the body).
-    pub async fn invoke_by_name(&self, api: &'static ApiInfo, operation: &str, params: Value, data: Data) -> crate::Result<Answer> {
-        let info = api.operation(operation).ok_or_else(|| Error::InvalidRequest {
-            operation: operation.to_string(),
-            message: format!("no such operation in the {} API {}", api.engine, api.version),
-        })?;
+    pub async fn invoke_by_name(
+        &self,
+        api: &'static ApiInfo,
+        operation: &str,
+        params: Value,
+        data: Data,
+    ) -> crate::Result<Answer> {
+        let info = api
+            .operation(operation)
+            .ok_or_else(|| Error::InvalidRequest {
+                operation: operation.to_string(),
+                message: format!(
+                    "no such operation in the {} API {}",
+                    api.engine, api.version
+                ),
+            })?;
         let parts = parts_by_name(info, params, data)?;
         let kind = info.response;
         let response = self.execute(parts).await?;
@@ -62,12 +73,23 @@ impl Client {
 }
 
 /// Routes JSON params to path, query and header by the operation's table row.
-pub fn parts_by_name(info: &'static OperationInfo, params: Value, data: Data) -> crate::Result<RequestParts> {
-    let invalid = |message: String| Error::InvalidRequest { operation: info.id.to_string(), message };
+pub fn parts_by_name(
+    info: &'static OperationInfo,
+    params: Value,
+    data: Data,
+) -> crate::Result<RequestParts> {
+    let invalid = |message: String| Error::InvalidRequest {
+        operation: info.id.to_string(),
+        message,
+    };
     let params = match params {
         Value::Null => serde_json::Map::new(),
         Value::Object(map) => map,
-        other => return Err(invalid(format!("params must be a JSON object, not {other}"))),
+        other => {
+            return Err(invalid(format!(
+                "params must be a JSON object, not {other}"
+            )))
+        }
     };
     let mut parts = RequestParts::for_operation(info);
     for (key, value) in &params {
@@ -77,7 +99,10 @@ pub fn parts_by_name(info: &'static OperationInfo, params: Value, data: Data) ->
             .find(|p| p.name == key || p.name.eq_ignore_ascii_case(key))
             .ok_or_else(|| {
                 let known: Vec<&str> = info.params.iter().map(|p| p.name).collect();
-                invalid(format!("unknown parameter {key:?}; {} takes {known:?}", info.id))
+                invalid(format!(
+                    "unknown parameter {key:?}; {} takes {known:?}",
+                    info.id
+                ))
             })?;
         if value.is_null() {
             continue;
@@ -93,8 +118,14 @@ pub fn parts_by_name(info: &'static OperationInfo, params: Value, data: Data) ->
         }
     }
     for param in info.params.iter().filter(|p| p.required) {
-        if !params.iter().any(|(k, v)| !v.is_null() && k.eq_ignore_ascii_case(param.name)) {
-            return Err(invalid(format!("missing required {:?} parameter {:?}", param.location, param.name)));
+        if !params
+            .iter()
+            .any(|(k, v)| !v.is_null() && k.eq_ignore_ascii_case(param.name))
+        {
+            return Err(invalid(format!(
+                "missing required {:?} parameter {:?}",
+                param.location, param.name
+            )));
         }
     }
     match data {

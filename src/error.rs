@@ -17,23 +17,52 @@ pub enum Error {
     /// A request value that cannot be sent (a path value of `..`, a bad by-name param).
     InvalidRequest { operation: String, message: String },
     /// No connection could be made (refused, no such socket, unreachable).
-    Connect { endpoint: String, source: reqwest::Error },
+    Connect {
+        endpoint: String,
+        source: reqwest::Error,
+    },
     /// A timeout fired: `connect`, `read`, `write` or `call`.
-    Timeout { endpoint: String, operation: String, which: &'static str },
+    Timeout {
+        endpoint: String,
+        operation: String,
+        which: &'static str,
+    },
     /// The TLS handshake failed (bad certificate, unknown CA, refused client certificate).
     Tls { endpoint: String, message: String },
     /// Any other transport failure while sending or receiving.
-    Transport { endpoint: String, operation: String, source: reqwest::Error },
+    Transport {
+        endpoint: String,
+        operation: String,
+        source: reqwest::Error,
+    },
     /// The engine answered with an error status (>= 400).
     Api(ApiError),
     /// The engine answered, but the body does not decode as the operation's type.
-    Decode { operation: String, path: String, message: String, body: Bytes },
+    Decode {
+        operation: String,
+        path: String,
+        message: String,
+        body: Bytes,
+    },
     /// A success status the operation does not list, with the body.
-    UnexpectedStatus { operation: String, status: u16, body: Bytes },
+    UnexpectedStatus {
+        operation: String,
+        status: u16,
+        body: Bytes,
+    },
     /// An item of a progress stream carried an error (`error` / `errorDetail`).
-    Stream { operation: String, message: String, raw: Bytes },
+    Stream {
+        operation: String,
+        message: String,
+        raw: Bytes,
+    },
     /// The server does not speak the API version of the module used.
-    UnsupportedVersion { operation: String, requested: String, server_min: String, server_max: String },
+    UnsupportedVersion {
+        operation: String,
+        requested: String,
+        server_min: String,
+        server_max: String,
+    },
     /// An I/O error on a stream or hijacked connection.
     Io(std::io::Error),
 }
@@ -148,7 +177,9 @@ pub(crate) fn message_of(body: &[u8]) -> String {
         cause: Option<String>,
     }
     match serde_json::from_slice::<Probe>(body) {
-        Ok(Probe { message: Some(m), .. }) => m,
+        Ok(Probe {
+            message: Some(m), ..
+        }) => m,
         Ok(Probe { cause: Some(c), .. }) => c,
         _ => String::from_utf8_lossy(body).trim().to_string(),
     }

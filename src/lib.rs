@@ -26,7 +26,8 @@ mod transport;
 pub use client::{Client, ClientBuilder, RawRequest};
 pub use error::{ApiError, Error, Result};
 pub use operation::{
-    ApiInfo, BodyInfo, Method, Operation, OperationInfo, ParamEncoding, ParamInfo, ParamLocation, ResponseKind,
+    ApiInfo, BodyInfo, Method, Operation, OperationInfo, ParamEncoding, ParamInfo, ParamLocation,
+    ResponseKind,
 };
 pub use request::{Body, ParamValue, RequestParts};
 pub use response::RawResponse;

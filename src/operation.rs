@@ -32,15 +32,22 @@ pub struct ApiInfo {
 impl ApiInfo {
     /// The original's categories (`containers`, `libpod/containers`, `_ping`), sorted.
     pub fn categories(&self) -> Vec<&'static str> {
-        let mut categories: Vec<&'static str> = self.operations.iter().map(|op| op.category).collect();
+        let mut categories: Vec<&'static str> =
+            self.operations.iter().map(|op| op.category).collect();
         categories.sort_unstable();
         categories.dedup();
         categories
     }
 
     /// The operations of a category, in spec order.
-    pub fn operations_in<'a>(&'a self, category: &'a str) -> impl Iterator<Item = &'static OperationInfo> + 'a {
-        self.operations.iter().copied().filter(move |op| op.category == category)
+    pub fn operations_in<'a>(
+        &'a self,
+        category: &'a str,
+    ) -> impl Iterator<Item = &'static OperationInfo> + 'a {
+        self.operations
+            .iter()
+            .copied()
+            .filter(move |op| op.category == category)
     }
 
     /// An operation by its operationId.
@@ -131,8 +138,14 @@ pub enum ParamEncoding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyInfo {
     None,
-    Json { content_type: &'static str, required: bool },
-    Bytes { content_type: &'static str, required: bool },
+    Json {
+        content_type: &'static str,
+        required: bool,
+    },
+    Bytes {
+        content_type: &'static str,
+        required: bool,
+    },
 }
 
 /// How a successful answer is read.

@@ -12,7 +12,11 @@ use crate::operation::{BodyInfo, Method, OperationInfo, ResponseKind};
 
 /// Everything but unreserved characters is escaped, so a value holding `/` or `?` stays in
 /// its segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A value that goes into a path, query or header parameter as text.
 pub trait ParamValue {
@@ -90,7 +94,9 @@ impl Body {
         B: 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
-        Body { inner: Some(reqwest::Body::wrap_stream(stream)) }
+        Body {
+            inner: Some(reqwest::Body::wrap_stream(stream)),
+        }
     }
 
     /// A body read from any `AsyncRead` (a file, a pipe, a tar builder) as it is sent.
@@ -157,7 +163,9 @@ impl RequestParts {
     pub fn for_operation(info: &'static OperationInfo) -> RequestParts {
         let content_type = match info.body {
             BodyInfo::None => None,
-            BodyInfo::Json { content_type, .. } | BodyInfo::Bytes { content_type, .. } => Some(Cow::Borrowed(content_type)),
+            BodyInfo::Json { content_type, .. } | BodyInfo::Bytes { content_type, .. } => {
+                Some(Cow::Borrowed(content_type))
+            }
         };
         RequestParts {
             operation: Cow::Borrowed(info.id),
@@ -241,7 +249,9 @@ impl RequestParts {
             path = path.replace(&format!("{{{name}}}"), &encoded);
         }
         if let Some(start) = path.find('{') {
-            let end = path[start..].find('}').map_or(path.len(), |e| start + e + 1);
+            let end = path[start..]
+                .find('}')
+                .map_or(path.len(), |e| start + e + 1);
             return Err(format!("path parameter {} has no value", &path[start..end]));
         }
         Ok(path)
@@ -256,7 +266,10 @@ mod tests {
     fn path_values_stay_in_their_segment() {
         let mut parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
         parts.path("id", "a/b?c d");
-        assert_eq!(parts.rendered_path().unwrap(), "/containers/a%2Fb%3Fc%20d/json");
+        assert_eq!(
+            parts.rendered_path().unwrap(),
+            "/containers/a%2Fb%3Fc%20d/json"
+        );
         let mut parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
         parts.path("id", "..");
         assert!(parts.rendered_path().unwrap_err().contains("cannot be"));
@@ -275,8 +288,15 @@ mod tests {
         let mut parts = RequestParts::raw(Method::Get, "/x");
         parts.query("containers", &vec!["a".to_string(), "b".to_string()]);
         parts.query("all", &true);
-        parts.query_json("filters", &std::collections::HashMap::from([("label", vec!["x=y"])]));
-        let q: Vec<(String, String)> = parts.query.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        parts.query_json(
+            "filters",
+            &std::collections::HashMap::from([("label", vec!["x=y"])]),
+        );
+        let q: Vec<(String, String)> = parts
+            .query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         assert_eq!(
             q,
             vec![

@@ -109,14 +109,24 @@ impl RawResponse {
         match self.body {
             ResponseBody::Upgraded(upgraded) => Ok(upgraded),
             // Not hijacked (a detached exec start answers 200): the body is the output.
-            other => Ok(Upgraded::from_stream(RawResponse { body: other, ..self }.into_byte_stream())),
+            other => Ok(Upgraded::from_stream(
+                RawResponse {
+                    body: other,
+                    ..self
+                }
+                .into_byte_stream(),
+            )),
         }
     }
 
     /// The error for a success status the operation does not list.
     pub fn unexpected_status(self) -> Error {
         let body = self.buffered();
-        Error::UnexpectedStatus { operation: self.operation, status: self.status, body }
+        Error::UnexpectedStatus {
+            operation: self.operation,
+            status: self.status,
+            body,
+        }
     }
 }
 

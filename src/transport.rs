@@ -18,8 +18,13 @@ impl Endpoint {
     /// Parses `unix:///path`, `tcp://host:port`, `http://host:port`, `https://host:port`.
     /// `tcp://` means TLS when TLS material was given, as with the docker CLI.
     pub fn parse(uri: &str, tls: bool) -> crate::Result<Endpoint> {
-        let invalid = |reason: &str| Error::InvalidUri { uri: uri.to_string(), reason: reason.to_string() };
-        let (scheme, rest) = uri.split_once("://").ok_or_else(|| invalid("expected scheme://..."))?;
+        let invalid = |reason: &str| Error::InvalidUri {
+            uri: uri.to_string(),
+            reason: reason.to_string(),
+        };
+        let (scheme, rest) = uri
+            .split_once("://")
+            .ok_or_else(|| invalid("expected scheme://..."))?;
         match scheme {
             "unix" => {
                 if !rest.starts_with('/') {
@@ -79,29 +84,57 @@ impl std::fmt::Debug for TlsMaterial {
 
 impl TlsMaterial {
     /// From PEM bytes.
-    pub fn from_pem(ca: impl Into<Vec<u8>>, cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Self {
-        TlsMaterial { ca: Some(ca.into()), cert: Some(cert.into()), key: Some(key.into()) }
+    pub fn from_pem(
+        ca: impl Into<Vec<u8>>,
+        cert: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Self {
+        TlsMaterial {
+            ca: Some(ca.into()),
+            cert: Some(cert.into()),
+            key: Some(key.into()),
+        }
     }
 
     /// From PEM files (`ca.pem`, `cert.pem`, `key.pem`).
-    pub fn from_files(ca: impl AsRef<Path>, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> crate::Result<Self> {
-        let read = |p: &Path| std::fs::read(p).map_err(|e| Error::Config { message: format!("cannot read {}: {e}", p.display()) });
-        Ok(TlsMaterial::from_pem(read(ca.as_ref())?, read(cert.as_ref())?, read(key.as_ref())?))
+    pub fn from_files(
+        ca: impl AsRef<Path>,
+        cert: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> crate::Result<Self> {
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|e| Error::Config {
+                message: format!("cannot read {}: {e}", p.display()),
+            })
+        };
+        Ok(TlsMaterial::from_pem(
+            read(ca.as_ref())?,
+            read(cert.as_ref())?,
+            read(key.as_ref())?,
+        ))
     }
 
     /// From a Docker cert directory (`DOCKER_CERT_PATH`): `ca.pem`, `cert.pem`, `key.pem`.
     pub fn from_dir(dir: impl AsRef<Path>) -> crate::Result<Self> {
         let dir = dir.as_ref();
-        TlsMaterial::from_files(dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"))
+        TlsMaterial::from_files(
+            dir.join("ca.pem"),
+            dir.join("cert.pem"),
+            dir.join("key.pem"),
+        )
     }
 }
 
 #[cfg(feature = "tls")]
-fn configure_tls(mut http: reqwest::ClientBuilder, tls: Option<&TlsMaterial>) -> crate::Result<reqwest::ClientBuilder> {
+fn configure_tls(
+    mut http: reqwest::ClientBuilder,
+    tls: Option<&TlsMaterial>,
+) -> crate::Result<reqwest::ClientBuilder> {
     let config = |message: String| Error::Config { message };
     if let Some(tls) = tls {
         if let Some(ca) = &tls.ca {
-            let certs = reqwest::Certificate::from_pem_bundle(ca).map_err(|e| config(format!("bad CA PEM: {}", chain(&e))))?;
+            let certs = reqwest::Certificate::from_pem_bundle(ca)
+                .map_err(|e| config(format!("bad CA PEM: {}", chain(&e))))?;
             if certs.is_empty() {
                 return Err(config("the CA PEM holds no certificate".into()));
             }
@@ -113,11 +146,16 @@ fn configure_tls(mut http: reqwest::ClientBuilder, tls: Option<&TlsMaterial>) ->
                 let mut pem = cert.clone();
                 pem.push(b'\n');
                 pem.extend_from_slice(key);
-                let identity = reqwest::Identity::from_pem(&pem).map_err(|e| config(format!("bad client certificate or key: {}", chain(&e))))?;
+                let identity = reqwest::Identity::from_pem(&pem)
+                    .map_err(|e| config(format!("bad client certificate or key: {}", chain(&e))))?;
                 http = http.identity(identity);
             }
             (None, None) => {}
-            _ => return Err(config("a client certificate needs its key, and a key its certificate".into())),
+            _ => {
+                return Err(config(
+                    "a client certificate needs its key, and a key its certificate".into(),
+                ))
+            }
         }
     }
     Ok(http.tls_backend_rustls())
@@ -135,14 +173,23 @@ fn check_key(key: &[u8]) -> crate::Result<()> {
     let mut reader = key;
     match rustls_pemfile::private_key(&mut reader) {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(Error::Config { message: "the key PEM holds no private key".into() }),
-        Err(e) => Err(Error::Config { message: format!("bad key PEM: {e}") }),
+        Ok(None) => Err(Error::Config {
+            message: "the key PEM holds no private key".into(),
+        }),
+        Err(e) => Err(Error::Config {
+            message: format!("bad key PEM: {e}"),
+        }),
     }
 }
 
 #[cfg(not(feature = "tls"))]
-fn configure_tls(_: reqwest::ClientBuilder, _: Option<&TlsMaterial>) -> crate::Result<reqwest::ClientBuilder> {
-    Err(Error::Config { message: "https endpoints need berth's `tls` feature".into() })
+fn configure_tls(
+    _: reqwest::ClientBuilder,
+    _: Option<&TlsMaterial>,
+) -> crate::Result<reqwest::ClientBuilder> {
+    Err(Error::Config {
+        message: "https endpoints need berth's `tls` feature".into(),
+    })
 }
 
 /// Applies the endpoint to reqwest; returns the builder and the URL base.
@@ -157,11 +204,21 @@ pub(crate) fn configure(
     let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(match endpoint {
         #[cfg(unix)]
-        Endpoint::Unix(path) => (http.unix_socket(path.as_path()), "http://localhost".to_string()),
+        Endpoint::Unix(path) => (
+            http.unix_socket(path.as_path()),
+            "http://localhost".to_string(),
+        ),
         #[cfg(not(unix))]
-        Endpoint::Unix(_) => return Err(Error::Config { message: "unix sockets need a unix system".into() }),
+        Endpoint::Unix(_) => {
+            return Err(Error::Config {
+                message: "unix sockets need a unix system".into(),
+            })
+        }
         Endpoint::Http { authority } => (http.no_proxy(), format!("http://{authority}")),
-        Endpoint::Https { authority } => (configure_tls(http.no_proxy(), tls)?, format!("https://{authority}")),
+        Endpoint::Https { authority } => (
+            configure_tls(http.no_proxy(), tls)?,
+            format!("https://{authority}"),
+        ),
     })
 }
 
@@ -176,7 +233,10 @@ pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<S
         // `io::Error::source()` skips the error it wraps (it answers the wrapped error's
         // source), and hyper nests io errors (a connect error around tokio-rustls's
         // InvalidData around the rustls error): step into the wrapped error instead.
-        current = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        current = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
             None => e.source(),
         };
@@ -192,17 +252,22 @@ pub(crate) fn docker_from_env() -> crate::Result<ClientBuilder> {
     let mut builder = crate::Client::builder(host);
     let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
     if verify {
-        let dir = std::env::var("DOCKER_CERT_PATH").map(PathBuf::from).unwrap_or_else(|_| {
-            let home = std::env::var("HOME").unwrap_or_default();
-            Path::new(&home).join(".docker")
-        });
+        let dir = std::env::var("DOCKER_CERT_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                let home = std::env::var("HOME").unwrap_or_default();
+                Path::new(&home).join(".docker")
+            });
         builder = builder.tls(TlsMaterial::from_dir(dir)?);
     }
     Ok(builder)
 }
 
 pub(crate) fn podman_from_env() -> crate::Result<ClientBuilder> {
-    if let Some(host) = std::env::var("CONTAINER_HOST").ok().filter(|h| !h.is_empty()) {
+    if let Some(host) = std::env::var("CONTAINER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+    {
         return Ok(crate::Client::builder(host));
     }
     if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
@@ -220,10 +285,29 @@ mod tests {
 
     #[test]
     fn uris_parse_or_say_why_not() {
-        assert_eq!(Endpoint::parse("unix:///var/run/docker.sock", false).unwrap(), Endpoint::Unix("/var/run/docker.sock".into()));
-        assert_eq!(Endpoint::parse("tcp://127.0.0.1:2376", true).unwrap(), Endpoint::Https { authority: "127.0.0.1:2376".into() });
-        assert_eq!(Endpoint::parse("tcp://127.0.0.1:2375", false).unwrap(), Endpoint::Http { authority: "127.0.0.1:2375".into() });
-        for bad in ["/var/run/docker.sock", "unix://relative.sock", "tcp://host:99999", "gopher://x", "http://host:1/path"] {
+        assert_eq!(
+            Endpoint::parse("unix:///var/run/docker.sock", false).unwrap(),
+            Endpoint::Unix("/var/run/docker.sock".into())
+        );
+        assert_eq!(
+            Endpoint::parse("tcp://127.0.0.1:2376", true).unwrap(),
+            Endpoint::Https {
+                authority: "127.0.0.1:2376".into()
+            }
+        );
+        assert_eq!(
+            Endpoint::parse("tcp://127.0.0.1:2375", false).unwrap(),
+            Endpoint::Http {
+                authority: "127.0.0.1:2375".into()
+            }
+        );
+        for bad in [
+            "/var/run/docker.sock",
+            "unix://relative.sock",
+            "tcp://host:99999",
+            "gopher://x",
+            "http://host:1/path",
+        ] {
             let e = Endpoint::parse(bad, false).unwrap_err();
             assert!(matches!(e, Error::InvalidUri { .. }), "{bad}: {e}");
         }

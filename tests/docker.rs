@@ -10,14 +10,22 @@ use std::collections::HashMap;
 
 use berth::auth::RegistryAuth;
 use berth::docker::v1_41::models;
-use berth::docker::v1_41::{_ping, build, containers, events, exec, images, info, networks, version, volumes};
+use berth::docker::v1_41::{
+    _ping, build, containers, events, exec, images, info, networks, version, volumes,
+};
 use berth::{Client, Error, StreamKind};
 use common::{within, Cleanup};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 /// Creates a container of the test image running `cmd`; it is removed with `cleanup`.
-async fn create(client: &Client, cleanup: &Cleanup, name: &str, cmd: &[&str], body: models::ContainerCreateBody) -> String {
+async fn create(
+    client: &Client,
+    cleanup: &Cleanup,
+    name: &str,
+    cmd: &[&str],
+    body: models::ContainerCreateBody,
+) -> String {
     let created = client
         .invoke(containers::ContainerCreate {
             name: Some(name.to_string()),
@@ -37,33 +45,74 @@ async fn create(client: &Client, cleanup: &Cleanup, name: &str, cmd: &[&str], bo
 }
 
 async fn start(client: &Client, id: &str) -> containers::ContainerStartResponse {
-    client.invoke(containers::ContainerStart { id: id.to_string(), ..Default::default() }).await.expect("ContainerStart")
+    client
+        .invoke(containers::ContainerStart {
+            id: id.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerStart")
 }
 
 async fn wait(client: &Client, id: &str) -> i64 {
-    let waited = within(60, "ContainerWait", client.invoke(containers::ContainerWait { id: id.to_string(), ..Default::default() }))
-        .await
-        .expect("ContainerWait");
-    assert!(waited.error.as_ref().and_then(|e| e.message.as_ref()).is_none_or(|m| m.is_empty()), "wait error: {waited:?}");
+    let waited = within(
+        60,
+        "ContainerWait",
+        client.invoke(containers::ContainerWait {
+            id: id.to_string(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("ContainerWait");
+    assert!(
+        waited
+            .error
+            .as_ref()
+            .and_then(|e| e.message.as_ref())
+            .is_none_or(|m| m.is_empty()),
+        "wait error: {waited:?}"
+    );
     waited.status_code
 }
 
 #[tokio::test]
 async fn docker_ping_version_info() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
 
     assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
 
     let version = client.invoke(version::SystemVersion {}).await.unwrap();
     let api = version.api_version.clone().unwrap_or_default();
     assert_eq!(api, "1.41", "dockerd 20.10 speaks API 1.41: {version:?}");
-    assert!(version.min_api_version.is_some() && version.os.as_deref() == Some("linux"), "{version:?}");
-    assert!(version.components.as_ref().is_some_and(|c| c.iter().any(|c| c.name == "Engine")), "{version:?}");
+    assert!(
+        version.min_api_version.is_some() && version.os.as_deref() == Some("linux"),
+        "{version:?}"
+    );
+    assert!(
+        version
+            .components
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|c| c.name == "Engine")),
+        "{version:?}"
+    );
 
     let info = client.invoke(info::SystemInfo {}).await.unwrap();
-    assert!(info.id.as_deref().is_some_and(|id| !id.is_empty()), "{info:?}");
-    assert_eq!(info.server_version, version.version, "info and version name the same daemon");
-    assert!(info.images.unwrap_or(0) >= 1, "the test image is there: {:?}", info.images);
+    assert!(
+        info.id.as_deref().is_some_and(|id| !id.is_empty()),
+        "{info:?}"
+    );
+    assert_eq!(
+        info.server_version, version.version,
+        "info and version name the same daemon"
+    );
+    assert!(
+        info.images.unwrap_or(0) >= 1,
+        "the test image is there: {:?}",
+        info.images
+    );
     assert!(info.ncpu.unwrap_or(0) >= 1);
     assert_eq!(info.os_type.as_deref(), Some("linux"));
 }
@@ -73,7 +122,9 @@ async fn docker_ping_version_info() {
 /// deletes it and pulls it back.
 #[tokio::test]
 async fn docker_image_build_tag_push_pull() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     if !common::registry_up().await {
         return;
     }
@@ -88,7 +139,10 @@ async fn docker_image_build_tag_push_pull() {
     // The context: the static busybox and a Dockerfile that installs its applets.
     let busybox = std::fs::read("/usr/bin/busybox").expect("/usr/bin/busybox (busybox-static)");
     let dockerfile = b"FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
-    let context = common::tar_of(&[("Dockerfile", 0o644, dockerfile), ("busybox", 0o755, &busybox)]);
+    let context = common::tar_of(&[
+        ("Dockerfile", 0o644, dockerfile),
+        ("busybox", 0o755, &busybox),
+    ]);
 
     let progress = within(
         180,
@@ -105,13 +159,27 @@ async fn docker_image_build_tag_push_pull() {
     )
     .await
     .expect("ImageBuild");
-    let items: Vec<models::BuildInfo> = within(180, "build progress", progress.collect_all()).await.expect("build progress");
+    let items: Vec<models::BuildInfo> = within(180, "build progress", progress.collect_all())
+        .await
+        .expect("build progress");
     let text: String = items.iter().filter_map(|i| i.stream.as_deref()).collect();
     // The `labels` parameter adds a fourth step.
-    assert!(text.contains("Step 1/4 : FROM scratch"), "build output: {text}");
-    assert!(text.contains("Step 3/4 : RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]"), "build output: {text}");
-    assert!(text.contains("Step 4/4 : LABEL berth-it="), "build output: {text}");
-    assert!(text.contains(&format!("Successfully tagged {local}")), "build output: {text}");
+    assert!(
+        text.contains("Step 1/4 : FROM scratch"),
+        "build output: {text}"
+    );
+    assert!(
+        text.contains("Step 3/4 : RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]"),
+        "build output: {text}"
+    );
+    assert!(
+        text.contains("Step 4/4 : LABEL berth-it="),
+        "build output: {text}"
+    );
+    assert!(
+        text.contains(&format!("Successfully tagged {local}")),
+        "build output: {text}"
+    );
     let built_id = items
         .iter()
         .find_map(|i| i.aux.as_ref().and_then(|a| a.id.clone()))
@@ -121,7 +189,10 @@ async fn docker_image_build_tag_push_pull() {
     // List (by reference) and inspect.
     let listed = client
         .invoke(images::ImageList {
-            filters: Some(HashMap::from([("reference".to_string(), vec![local.clone()])])),
+            filters: Some(HashMap::from([(
+                "reference".to_string(),
+                vec![local.clone()],
+            )])),
             ..Default::default()
         })
         .await
@@ -131,30 +202,62 @@ async fn docker_image_build_tag_push_pull() {
     assert_eq!(listed[0].repo_tags, vec![local.clone()]);
     assert_eq!(listed[0].labels.get("berth-it"), Some(&name));
 
-    let inspected = client.invoke(images::ImageInspect { name: local.clone() }).await.unwrap();
+    let inspected = client
+        .invoke(images::ImageInspect {
+            name: local.clone(),
+        })
+        .await
+        .unwrap();
     assert_eq!(inspected.id.as_deref(), Some(built_id.as_str()));
     assert_eq!(inspected.os.as_deref(), Some("linux"));
-    let layers = inspected.root_fs.as_ref().and_then(|r| r.layers.as_ref()).map_or(0, Vec::len);
-    assert_eq!(layers, 2, "COPY and RUN make two layers: {:?}", inspected.root_fs);
+    let layers = inspected
+        .root_fs
+        .as_ref()
+        .and_then(|r| r.layers.as_ref())
+        .map_or(0, Vec::len);
+    assert_eq!(
+        layers, 2,
+        "COPY and RUN make two layers: {:?}",
+        inspected.root_fs
+    );
 
     // Tag for the registry (the image name has a slash and a port: it stays one segment).
     client
-        .invoke(images::ImageTag { name: local.clone(), repo: Some(remote_repo.clone()), tag: Some("v1".into()) })
+        .invoke(images::ImageTag {
+            name: local.clone(),
+            repo: Some(remote_repo.clone()),
+            tag: Some("v1".into()),
+        })
         .await
         .expect("ImageTag");
-    let tagged = client.invoke(images::ImageInspect { name: remote.clone() }).await.unwrap();
+    let tagged = client
+        .invoke(images::ImageInspect {
+            name: remote.clone(),
+        })
+        .await
+        .unwrap();
     assert_eq!(tagged.id.as_deref(), Some(built_id.as_str()));
 
     // A push without credentials is refused, as an error item or an error status.
     let anonymous = client
-        .invoke(images::ImagePush { name: remote_repo.clone(), tag: Some("v1".into()), x_registry_auth: RegistryAuth::default() })
+        .invoke(images::ImagePush {
+            name: remote_repo.clone(),
+            tag: Some("v1".into()),
+            x_registry_auth: RegistryAuth::default(),
+        })
         .await;
     let refused = match anonymous {
-        Ok(stream) => within(60, "anonymous push", stream.collect_all()).await.expect_err("an anonymous push must fail"),
+        Ok(stream) => within(60, "anonymous push", stream.collect_all())
+            .await
+            .expect_err("an anonymous push must fail"),
         Err(e) => e,
     };
     match &refused {
-        Error::Stream { operation, message, raw } => {
+        Error::Stream {
+            operation,
+            message,
+            raw,
+        } => {
             assert_eq!(operation, "ImagePush");
             assert!(message.to_lowercase().contains("auth"), "{message}");
             assert!(!raw.is_empty());
@@ -164,29 +267,70 @@ async fn docker_image_build_tag_push_pull() {
     }
 
     // With credentials it goes through; the last status names the manifest digest.
-    let auth = RegistryAuth::password(common::registry_user(), common::registry_password(), common::registry());
+    let auth = RegistryAuth::password(
+        common::registry_user(),
+        common::registry_password(),
+        common::registry(),
+    );
     let pushed = within(
         120,
         "ImagePush",
-        client.invoke(images::ImagePush { name: remote_repo.clone(), tag: Some("v1".into()), x_registry_auth: auth.clone() }),
+        client.invoke(images::ImagePush {
+            name: remote_repo.clone(),
+            tag: Some("v1".into()),
+            x_registry_auth: auth.clone(),
+        }),
     )
     .await
     .expect("ImagePush");
-    let pushed: Vec<models::PushImageInfo> = within(120, "push progress", pushed.collect_all()).await.expect("push progress");
+    let pushed: Vec<models::PushImageInfo> = within(120, "push progress", pushed.collect_all())
+        .await
+        .expect("push progress");
     let digest = pushed
         .iter()
         .filter_map(|i| i.status.as_deref())
-        .find_map(|s| s.split("digest: ").nth(1).and_then(|rest| rest.split_whitespace().next()))
+        .find_map(|s| {
+            s.split("digest: ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+        })
         .unwrap_or_else(|| panic!("no digest in the push progress: {pushed:?}"))
         .to_string();
     assert!(digest.starts_with("sha256:"), "{digest}");
 
     // Delete both names: the image is gone.
-    let deleted = client.invoke(images::ImageDelete { name: remote.clone(), ..Default::default() }).await.expect("ImageDelete remote");
-    assert!(deleted.iter().any(|d| d.untagged.as_deref() == Some(remote.as_str())), "{deleted:?}");
-    let deleted = client.invoke(images::ImageDelete { name: local.clone(), ..Default::default() }).await.expect("ImageDelete local");
-    assert!(deleted.iter().any(|d| d.deleted.as_deref() == Some(built_id.as_str())), "{deleted:?}");
-    let gone = client.invoke(images::ImageInspect { name: local.clone() }).await.unwrap_err();
+    let deleted = client
+        .invoke(images::ImageDelete {
+            name: remote.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ImageDelete remote");
+    assert!(
+        deleted
+            .iter()
+            .any(|d| d.untagged.as_deref() == Some(remote.as_str())),
+        "{deleted:?}"
+    );
+    let deleted = client
+        .invoke(images::ImageDelete {
+            name: local.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ImageDelete local");
+    assert!(
+        deleted
+            .iter()
+            .any(|d| d.deleted.as_deref() == Some(built_id.as_str())),
+        "{deleted:?}"
+    );
+    let gone = client
+        .invoke(images::ImageInspect {
+            name: local.clone(),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(gone.status(), Some(404), "{gone}");
 
     // Pull it back from the registry.
@@ -202,20 +346,51 @@ async fn docker_image_build_tag_push_pull() {
     )
     .await
     .expect("ImageCreate");
-    let pulled: Vec<models::CreateImageInfo> = within(120, "pull progress", pulling.collect_all()).await.expect("pull progress");
+    let pulled: Vec<models::CreateImageInfo> = within(120, "pull progress", pulling.collect_all())
+        .await
+        .expect("pull progress");
     let statuses: Vec<&str> = pulled.iter().filter_map(|i| i.status.as_deref()).collect();
-    assert!(statuses.iter().any(|s| s.contains(&format!("Digest: {digest}"))), "{statuses:?}");
-    assert!(statuses.iter().any(|s| s.contains("Downloaded newer image")), "{statuses:?}");
-    let back = client.invoke(images::ImageInspect { name: remote.clone() }).await.unwrap();
-    assert_eq!(back.id.as_deref(), Some(built_id.as_str()), "the same image came back");
-    assert!(back.repo_digests.unwrap_or_default().contains(&format!("{remote_repo}@{digest}")));
+    assert!(
+        statuses
+            .iter()
+            .any(|s| s.contains(&format!("Digest: {digest}"))),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .any(|s| s.contains("Downloaded newer image")),
+        "{statuses:?}"
+    );
+    let back = client
+        .invoke(images::ImageInspect {
+            name: remote.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        back.id.as_deref(),
+        Some(built_id.as_str()),
+        "the same image came back"
+    );
+    assert!(back
+        .repo_digests
+        .unwrap_or_default()
+        .contains(&format!("{remote_repo}@{digest}")));
 
     // Leave the registry as it was: delete the manifest (a raw request with basic auth).
     use base64::Engine as _;
     let registry = Client::new(&format!("http://{}", common::registry())).unwrap();
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", common::registry_user(), common::registry_password()));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        common::registry_user(),
+        common::registry_password()
+    ));
     let removed = registry
-        .request(berth::Method::Delete, format!("/v2/berth-it/{name}/manifests/{digest}"))
+        .request(
+            berth::Method::Delete,
+            format!("/v2/berth-it/{name}/manifests/{digest}"),
+        )
         .header("Authorization", format!("Basic {basic}"))
         .send()
         .await
@@ -227,14 +402,21 @@ async fn docker_image_build_tag_push_pull() {
 /// engine's message and the raw item.
 #[tokio::test]
 async fn docker_failing_build_is_a_stream_error() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let tag = format!("berth-it/{}:latest", common::unique("badbuild"));
     cleanup.image(tag.clone());
     let dockerfile = format!("FROM {}\nRUN echo before; exit 3\n", common::test_image());
     let context = common::tar_of(&[("Dockerfile", 0o644, dockerfile.as_bytes())]);
     let progress = client
-        .invoke(build::ImageBuild { t: Some(tag.clone()), forcerm: Some(true), body: Some(common::streamed(context)), ..Default::default() })
+        .invoke(build::ImageBuild {
+            t: Some(tag.clone()),
+            forcerm: Some(true),
+            body: Some(common::streamed(context)),
+            ..Default::default()
+        })
         .await
         .expect("the build starts");
     let mut progress = progress;
@@ -248,7 +430,11 @@ async fn docker_failing_build_is_a_stream_error() {
     };
     assert!(text.contains("before"), "the step ran: {text}");
     match &error {
-        Error::Stream { operation, message, raw } => {
+        Error::Stream {
+            operation,
+            message,
+            raw,
+        } => {
             assert_eq!(operation, "ImageBuild");
             assert!(message.contains("returned a non-zero code: 3"), "{message}");
             let item: serde_json::Value = serde_json::from_slice(raw).unwrap();
@@ -256,7 +442,10 @@ async fn docker_failing_build_is_a_stream_error() {
         }
         other => panic!("expected Error::Stream, got {other:?}"),
     }
-    let missing = client.invoke(images::ImageInspect { name: tag.clone() }).await.unwrap_err();
+    let missing = client
+        .invoke(images::ImageInspect { name: tag.clone() })
+        .await
+        .unwrap_err();
     assert!(missing.is_not_found(), "nothing was tagged: {missing}");
 }
 
@@ -264,18 +453,27 @@ async fn docker_failing_build_is_a_stream_error() {
 /// wait for its exit code, remove.
 #[tokio::test]
 async fn docker_container_run_logs_wait_remove() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let name = common::unique("logs");
     let id = create(
         &client,
         &cleanup,
         &name,
-        &["sh", "-c", "echo out1; echo err1 >&2; sleep 1; echo out2; echo err2 >&2; exit 7"],
+        &[
+            "sh",
+            "-c",
+            "echo out1; echo err1 >&2; sleep 1; echo out2; echo err2 >&2; exit 7",
+        ],
         Default::default(),
     )
     .await;
-    assert_eq!(start(&client, &id).await, containers::ContainerStartResponse::NoContent);
+    assert_eq!(
+        start(&client, &id).await,
+        containers::ContainerStartResponse::NoContent
+    );
 
     // Followed from the start: the stream ends when the container exits.
     let logs = client
@@ -304,46 +502,85 @@ async fn docker_container_run_logs_wait_remove() {
 
     // Only stderr, after the fact.
     let (out, err) = client
-        .invoke(containers::ContainerLogs { id: id.clone(), stderr: Some(true), ..Default::default() })
+        .invoke(containers::ContainerLogs {
+            id: id.clone(),
+            stderr: Some(true),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .frames()
         .collect_output()
         .await
         .unwrap();
-    assert_eq!((out.as_slice(), err.as_slice()), (&b""[..], &b"err1\nerr2\n"[..]));
+    assert_eq!(
+        (out.as_slice(), err.as_slice()),
+        (&b""[..], &b"err1\nerr2\n"[..])
+    );
 
-    let inspected = client.invoke(containers::ContainerInspect { id: name.clone(), ..Default::default() }).await.unwrap();
+    let inspected = client
+        .invoke(containers::ContainerInspect {
+            id: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(inspected.id.as_deref(), Some(id.as_str()));
     let state = inspected.state.unwrap();
     assert_eq!((state.running, state.exit_code), (Some(false), Some(7)));
 
-    client.invoke(containers::ContainerDelete { id: id.clone(), ..Default::default() }).await.expect("ContainerDelete");
-    let gone = client.invoke(containers::ContainerInspect { id: id.clone(), ..Default::default() }).await.unwrap_err();
+    client
+        .invoke(containers::ContainerDelete {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerDelete");
+    let gone = client
+        .invoke(containers::ContainerInspect {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert!(gone.is_not_found(), "{gone}");
 }
 
 /// With a TTY the output is raw bytes, not frames: `output(true)` passes it through.
 #[tokio::test]
 async fn docker_tty_logs_are_raw() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let id = create(
         &client,
         &cleanup,
         &common::unique("tty"),
         &["sh", "-c", "echo on a tty; echo also stderr >&2"],
-        models::ContainerCreateBody { tty: Some(true), ..Default::default() },
+        models::ContainerCreateBody {
+            tty: Some(true),
+            ..Default::default()
+        },
     )
     .await;
     start(&client, &id).await;
     assert_eq!(wait(&client, &id).await, 0);
     let logs = client
-        .invoke(containers::ContainerLogs { id: id.clone(), stdout: Some(true), stderr: Some(true), ..Default::default() })
+        .invoke(containers::ContainerLogs {
+            id: id.clone(),
+            stdout: Some(true),
+            stderr: Some(true),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let (out, err) = logs.output(true).collect_output().await.unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), "on a tty\r\nalso stderr\r\n", "one terminal stream, with the TTY's CRLF");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "on a tty\r\nalso stderr\r\n",
+        "one terminal stream, with the TTY's CRLF"
+    );
     assert!(err.is_empty());
 }
 
@@ -352,7 +589,9 @@ async fn docker_tty_logs_are_raw() {
 /// container wrote back with ContainerArchive.
 #[tokio::test]
 async fn docker_container_attach_stdin() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let name = common::unique("attach");
     let id = create(
@@ -386,7 +625,10 @@ async fn docker_container_attach_stdin() {
     start(&client, &id).await;
 
     let input = "line one\nline two from berth\n".repeat(100);
-    stdin.write_all(input.as_bytes()).await.expect("write stdin");
+    stdin
+        .write_all(input.as_bytes())
+        .await
+        .expect("write stdin");
     stdin.shutdown().await.expect("close stdin");
 
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -403,7 +645,10 @@ async fn docker_container_attach_stdin() {
     assert_eq!(wait(&client, &id).await, 0);
 
     let archive = client
-        .invoke(containers::ContainerArchive { id: id.clone(), path: "/out".into() })
+        .invoke(containers::ContainerArchive {
+            id: id.clone(),
+            path: "/out".into(),
+        })
         .await
         .expect("ContainerArchive")
         .collect()
@@ -416,9 +661,18 @@ async fn docker_container_attach_stdin() {
 /// ContainerExec + ExecStart over the hijacked connection, then ExecInspect.
 #[tokio::test]
 async fn docker_exec_with_output() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
-    let id = create(&client, &cleanup, &common::unique("exec"), &["sleep", "300"], Default::default()).await;
+    let id = create(
+        &client,
+        &cleanup,
+        &common::unique("exec"),
+        &["sleep", "300"],
+        Default::default(),
+    )
+    .await;
     start(&client, &id).await;
 
     let created = client
@@ -428,7 +682,11 @@ async fn docker_exec_with_output() {
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
                 env: Some(vec!["GREETING=hello from exec".into()]),
-                cmd: Some(vec!["sh".into(), "-c".into(), "echo $GREETING; echo oops >&2; exit 3".into()]),
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "echo $GREETING; echo oops >&2; exit 3".into(),
+                ]),
                 ..Default::default()
             },
         })
@@ -437,16 +695,26 @@ async fn docker_exec_with_output() {
     let upgraded = client
         .invoke(exec::ExecStart {
             id: created.id.clone(),
-            body: Some(models::ExecStartBody { detach: Some(false), tty: Some(false) }),
+            body: Some(models::ExecStartBody {
+                detach: Some(false),
+                tty: Some(false),
+            }),
         })
         .await
         .expect("ExecStart");
     let (frames, _stdin) = upgraded.split(false);
-    let (out, err) = within(30, "exec output", frames.collect_output()).await.expect("exec output");
+    let (out, err) = within(30, "exec output", frames.collect_output())
+        .await
+        .expect("exec output");
     assert_eq!(String::from_utf8(out).unwrap(), "hello from exec\n");
     assert_eq!(String::from_utf8(err).unwrap(), "oops\n");
 
-    let inspected = client.invoke(exec::ExecInspect { id: created.id.clone() }).await.unwrap();
+    let inspected = client
+        .invoke(exec::ExecInspect {
+            id: created.id.clone(),
+        })
+        .await
+        .unwrap();
     assert_eq!(inspected.exit_code, Some(3), "{inspected:?}");
     assert_eq!(inspected.running, Some(false));
     assert_eq!(inspected.container_id.as_deref(), Some(id.as_str()));
@@ -455,34 +723,63 @@ async fn docker_exec_with_output() {
 /// PutContainerArchive with a streamed tar body, ContainerArchiveInfo, ContainerArchive.
 #[tokio::test]
 async fn docker_archive_put_and_get() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
-    let id = create(&client, &cleanup, &common::unique("archive"), &["true"], Default::default()).await;
+    let id = create(
+        &client,
+        &cleanup,
+        &common::unique("archive"),
+        &["true"],
+        Default::default(),
+    )
+    .await;
 
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    let tar = common::tar_of(&[("put/greeting.txt", 0o644, b"hello, archive\n"), ("put/big.bin", 0o600, &big)]);
+    let tar = common::tar_of(&[
+        ("put/greeting.txt", 0o644, b"hello, archive\n"),
+        ("put/big.bin", 0o600, &big),
+    ]);
     client
-        .invoke(containers::PutContainerArchive { id: id.clone(), path: "/tmp".into(), body: common::streamed(tar), ..Default::default() })
+        .invoke(containers::PutContainerArchive {
+            id: id.clone(),
+            path: "/tmp".into(),
+            body: common::streamed(tar),
+            ..Default::default()
+        })
         .await
         .expect("PutContainerArchive");
 
     client
-        .invoke(containers::ContainerArchiveInfo { id: id.clone(), path: "/tmp/put/big.bin".into() })
+        .invoke(containers::ContainerArchiveInfo {
+            id: id.clone(),
+            path: "/tmp/put/big.bin".into(),
+        })
         .await
         .expect("ContainerArchiveInfo");
 
     let archive = client
-        .invoke(containers::ContainerArchive { id: id.clone(), path: "/tmp/put".into() })
+        .invoke(containers::ContainerArchive {
+            id: id.clone(),
+            path: "/tmp/put".into(),
+        })
         .await
         .expect("ContainerArchive")
         .collect()
         .await
         .unwrap();
-    assert_eq!(common::file_in_tar(&archive, "put/greeting.txt").as_deref(), Some(&b"hello, archive\n"[..]));
+    assert_eq!(
+        common::file_in_tar(&archive, "put/greeting.txt").as_deref(),
+        Some(&b"hello, archive\n"[..])
+    );
     assert_eq!(common::file_in_tar(&archive, "put/big.bin"), Some(big));
 
     let missing = client
-        .invoke(containers::ContainerArchive { id: id.clone(), path: "/no/such/path".into() })
+        .invoke(containers::ContainerArchive {
+            id: id.clone(),
+            path: "/no/such/path".into(),
+        })
         .await
         .expect_err("no such path");
     assert_eq!(missing.status(), Some(404), "{missing}");
@@ -492,48 +789,124 @@ async fn docker_archive_put_and_get() {
 /// stop, stop again (304), kill, remove.
 #[tokio::test]
 async fn docker_stats_start_twice_conflict_stop_kill_remove() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let name = common::unique("stats");
-    let id = create(&client, &cleanup, &name, &["sleep", "300"], Default::default()).await;
+    let id = create(
+        &client,
+        &cleanup,
+        &name,
+        &["sleep", "300"],
+        Default::default(),
+    )
+    .await;
 
-    assert_eq!(start(&client, &id).await, containers::ContainerStartResponse::NoContent);
-    assert_eq!(start(&client, &id).await, containers::ContainerStartResponse::NotModified, "a second start answers 304");
+    assert_eq!(
+        start(&client, &id).await,
+        containers::ContainerStartResponse::NoContent
+    );
+    assert_eq!(
+        start(&client, &id).await,
+        containers::ContainerStartResponse::NotModified,
+        "a second start answers 304"
+    );
 
     let stats = client
-        .invoke(containers::ContainerStats { id: id.clone(), stream: Some(false), ..Default::default() })
+        .invoke(containers::ContainerStats {
+            id: id.clone(),
+            stream: Some(false),
+            ..Default::default()
+        })
         .await
         .expect("ContainerStats");
-    let items = within(30, "stats", stats.collect_all()).await.expect("stats item");
+    let items = within(30, "stats", stats.collect_all())
+        .await
+        .expect("stats item");
     assert_eq!(items.len(), 1, "stream=false answers one item");
-    assert_eq!(items[0].get("name").and_then(|n| n.as_str()), Some(format!("/{name}").as_str()));
-    assert_eq!(items[0].get("id").and_then(|n| n.as_str()), Some(id.as_str()));
-    assert!(items[0].get("memory_stats").is_some_and(|m| m.is_object()), "{:?}", items[0]);
+    assert_eq!(
+        items[0].get("name").and_then(|n| n.as_str()),
+        Some(format!("/{name}").as_str())
+    );
+    assert_eq!(
+        items[0].get("id").and_then(|n| n.as_str()),
+        Some(id.as_str())
+    );
+    assert!(
+        items[0].get("memory_stats").is_some_and(|m| m.is_object()),
+        "{:?}",
+        items[0]
+    );
 
-    let conflict = client.invoke(containers::ContainerDelete { id: id.clone(), ..Default::default() }).await.unwrap_err();
+    let conflict = client
+        .invoke(containers::ContainerDelete {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     match &conflict {
         Error::Api(api) => {
             assert_eq!(api.status, 409);
             assert_eq!(api.operation, "ContainerDelete");
-            assert!(api.message.contains("cannot remove a running container"), "{}", api.message);
-            assert!(String::from_utf8_lossy(&api.body).contains(&api.message), "the body is kept");
+            assert!(
+                api.message.contains("cannot remove a running container"),
+                "{}",
+                api.message
+            );
+            assert!(
+                String::from_utf8_lossy(&api.body).contains(&api.message),
+                "the body is kept"
+            );
         }
         other => panic!("expected a 409 API error, got {other:?}"),
     }
 
-    let stopped = client.invoke(containers::ContainerStop { id: id.clone(), t: Some(1) }).await.expect("ContainerStop");
+    let stopped = client
+        .invoke(containers::ContainerStop {
+            id: id.clone(),
+            t: Some(1),
+        })
+        .await
+        .expect("ContainerStop");
     assert_eq!(stopped, containers::ContainerStopResponse::NoContent);
-    let again = client.invoke(containers::ContainerStop { id: id.clone(), t: Some(1) }).await.expect("ContainerStop again");
+    let again = client
+        .invoke(containers::ContainerStop {
+            id: id.clone(),
+            t: Some(1),
+        })
+        .await
+        .expect("ContainerStop again");
     assert_eq!(again, containers::ContainerStopResponse::NotModified);
 
-    assert_eq!(start(&client, &id).await, containers::ContainerStartResponse::NoContent);
-    client.invoke(containers::ContainerKill { id: id.clone(), signal: Some("SIGKILL".into()) }).await.expect("ContainerKill");
+    assert_eq!(
+        start(&client, &id).await,
+        containers::ContainerStartResponse::NoContent
+    );
+    client
+        .invoke(containers::ContainerKill {
+            id: id.clone(),
+            signal: Some("SIGKILL".into()),
+        })
+        .await
+        .expect("ContainerKill");
     assert_eq!(wait(&client, &id).await, 137);
-    let not_running = client.invoke(containers::ContainerKill { id: id.clone(), ..Default::default() }).await.unwrap_err();
+    let not_running = client
+        .invoke(containers::ContainerKill {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(not_running.status(), Some(409), "{not_running}");
 
     client
-        .invoke(containers::ContainerDelete { id: id.clone(), v: Some(true), ..Default::default() })
+        .invoke(containers::ContainerDelete {
+            id: id.clone(),
+            v: Some(true),
+            ..Default::default()
+        })
         .await
         .expect("ContainerDelete");
 }
@@ -542,7 +915,9 @@ async fn docker_stats_start_twice_conflict_stop_kill_remove() {
 /// disconnect, remove.
 #[tokio::test]
 async fn docker_networks_and_volumes() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let net_name = common::unique("net");
     let vol_name = common::unique("vol");
@@ -565,7 +940,11 @@ async fn docker_networks_and_volumes() {
 
     let duplicate = client
         .invoke(networks::NetworkCreate {
-            body: models::NetworkCreateBody { name: net_name.clone(), check_duplicate: Some(true), ..Default::default() },
+            body: models::NetworkCreateBody {
+                name: net_name.clone(),
+                check_duplicate: Some(true),
+                ..Default::default()
+            },
         })
         .await
         .unwrap_err();
@@ -573,14 +952,23 @@ async fn docker_networks_and_volumes() {
 
     let volume = client
         .invoke(volumes::VolumeCreate {
-            body: models::VolumeCreateOptions { name: Some(vol_name.clone()), labels: Some(labels.clone()), ..Default::default() },
+            body: models::VolumeCreateOptions {
+                name: Some(vol_name.clone()),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            },
         })
         .await
         .expect("VolumeCreate");
     cleanup.volume(vol_name.clone());
     assert_eq!(volume.name, vol_name);
     assert_eq!(volume.driver, "local");
-    let inspected = client.invoke(volumes::VolumeInspect { name: vol_name.clone() }).await.unwrap();
+    let inspected = client
+        .invoke(volumes::VolumeInspect {
+            name: vol_name.clone(),
+        })
+        .await
+        .unwrap();
     assert_eq!(inspected.labels, labels);
     assert!(!inspected.mountpoint.is_empty());
 
@@ -590,7 +978,10 @@ async fn docker_networks_and_volumes() {
         &common::unique("netvol"),
         &["sh", "-c", "echo kept >/data/file; sleep 300"],
         models::ContainerCreateBody {
-            host_config: Some(models::HostConfig { binds: Some(vec![format!("{vol_name}:/data")]), ..Default::default() }),
+            host_config: Some(models::HostConfig {
+                binds: Some(vec![format!("{vol_name}:/data")]),
+                ..Default::default()
+            }),
             ..Default::default()
         },
     )
@@ -600,50 +991,126 @@ async fn docker_networks_and_volumes() {
     client
         .invoke(networks::NetworkConnect {
             id: net_id.clone(),
-            body: models::NetworkConnectBody { container: Some(id.clone()), endpoint_config: None },
+            body: models::NetworkConnectBody {
+                container: Some(id.clone()),
+                endpoint_config: None,
+            },
         })
         .await
         .expect("NetworkConnect");
-    let network = client.invoke(networks::NetworkInspect { id: net_name.clone(), ..Default::default() }).await.unwrap();
+    let network = client
+        .invoke(networks::NetworkInspect {
+            id: net_name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(network.id.as_deref(), Some(net_id.as_str()));
     assert_eq!(network.driver.as_deref(), Some("bridge"));
     assert_eq!(network.labels.as_ref(), Some(&labels));
     let attached = network.containers.unwrap_or_default();
     assert!(attached.contains_key(&id), "{attached:?}");
-    let container = client.invoke(containers::ContainerInspect { id: id.clone(), ..Default::default() }).await.unwrap();
-    let nets = container.network_settings.and_then(|n| n.networks).unwrap_or_default();
-    assert!(nets.contains_key(&net_name) && nets.contains_key("bridge"), "{:?}", nets.keys());
+    let container = client
+        .invoke(containers::ContainerInspect {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let nets = container
+        .network_settings
+        .and_then(|n| n.networks)
+        .unwrap_or_default();
+    assert!(
+        nets.contains_key(&net_name) && nets.contains_key("bridge"),
+        "{:?}",
+        nets.keys()
+    );
     let mounts = container.mounts.unwrap_or_default();
-    assert!(mounts.iter().any(|m| m.name.as_deref() == Some(vol_name.as_str())), "{mounts:?}");
+    assert!(
+        mounts
+            .iter()
+            .any(|m| m.name.as_deref() == Some(vol_name.as_str())),
+        "{mounts:?}"
+    );
 
     let listed = client
-        .invoke(networks::NetworkList { filters: Some(HashMap::from([("name".to_string(), vec![net_name.clone()])])) })
+        .invoke(networks::NetworkList {
+            filters: Some(HashMap::from([(
+                "name".to_string(),
+                vec![net_name.clone()],
+            )])),
+        })
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
 
     // A network in use cannot go; after disconnecting it can.
-    let in_use = client.invoke(networks::NetworkDelete { id: net_id.clone() }).await.unwrap_err();
+    let in_use = client
+        .invoke(networks::NetworkDelete { id: net_id.clone() })
+        .await
+        .unwrap_err();
     assert!(matches!(in_use.status(), Some(403 | 409)), "{in_use}");
     client
         .invoke(networks::NetworkDisconnect {
             id: net_id.clone(),
-            body: models::NetworkDisconnectBody { container: Some(id.clone()), force: Some(false) },
+            body: models::NetworkDisconnectBody {
+                container: Some(id.clone()),
+                force: Some(false),
+            },
         })
         .await
         .expect("NetworkDisconnect");
-    client.invoke(networks::NetworkDelete { id: net_id.clone() }).await.expect("NetworkDelete");
-    let gone = client.invoke(networks::NetworkInspect { id: net_id.clone(), ..Default::default() }).await.unwrap_err();
+    client
+        .invoke(networks::NetworkDelete { id: net_id.clone() })
+        .await
+        .expect("NetworkDelete");
+    let gone = client
+        .invoke(networks::NetworkInspect {
+            id: net_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert!(gone.is_not_found(), "{gone}");
 
-    client.invoke(containers::ContainerDelete { id: id.clone(), force: Some(true), ..Default::default() }).await.unwrap();
-    let listed = client
-        .invoke(volumes::VolumeList { filters: Some(HashMap::from([("name".to_string(), vec![vol_name.clone()])])) })
+    client
+        .invoke(containers::ContainerDelete {
+            id: id.clone(),
+            force: Some(true),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert!(listed.volumes.as_ref().is_some_and(|v| v.iter().any(|v| v.name == vol_name)), "{listed:?}");
-    client.invoke(volumes::VolumeDelete { name: vol_name.clone(), ..Default::default() }).await.expect("VolumeDelete");
-    let gone = client.invoke(volumes::VolumeInspect { name: vol_name.clone() }).await.unwrap_err();
+    let listed = client
+        .invoke(volumes::VolumeList {
+            filters: Some(HashMap::from([(
+                "name".to_string(),
+                vec![vol_name.clone()],
+            )])),
+        })
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .volumes
+            .as_ref()
+            .is_some_and(|v| v.iter().any(|v| v.name == vol_name)),
+        "{listed:?}"
+    );
+    client
+        .invoke(volumes::VolumeDelete {
+            name: vol_name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("VolumeDelete");
+    let gone = client
+        .invoke(volumes::VolumeInspect {
+            name: vol_name.clone(),
+        })
+        .await
+        .unwrap_err();
     assert!(gone.is_not_found(), "{gone}");
 }
 
@@ -651,7 +1118,9 @@ async fn docker_networks_and_volumes() {
 /// (read until the event shows up, then dropped).
 #[tokio::test]
 async fn docker_events() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let name = common::unique("events");
     let filters = HashMap::from([("container".to_string(), vec![name.clone()])]);
@@ -660,42 +1129,87 @@ async fn docker_events() {
     // headers just before it subscribes; `since` replays anything that falls in between.
     let since = common::now_secs() - 1;
     let live = client
-        .invoke(events::SystemEvents { since: Some(since.to_string()), filters: Some(filters.clone()), ..Default::default() })
+        .invoke(events::SystemEvents {
+            since: Some(since.to_string()),
+            filters: Some(filters.clone()),
+            ..Default::default()
+        })
         .await
         .expect("SystemEvents");
     let id = create(&client, &cleanup, &name, &["true"], Default::default()).await;
     let mut live = live;
-    let first = within(20, "a live event", live.next()).await.expect("the stream ended").expect("event");
+    let first = within(20, "a live event", live.next())
+        .await
+        .expect("the stream ended")
+        .expect("event");
     assert_eq!(first.action.as_deref(), Some("create"), "{first:?}");
     assert_eq!(first.r#type, Some(models::EventMessageType::Container));
-    assert_eq!(first.actor.as_ref().and_then(|a| a.id.as_deref()), Some(id.as_str()));
-    assert_eq!(first.actor.as_ref().and_then(|a| a.attributes.as_ref()).and_then(|a| a.get("name")), Some(&name));
+    assert_eq!(
+        first.actor.as_ref().and_then(|a| a.id.as_deref()),
+        Some(id.as_str())
+    );
+    assert_eq!(
+        first
+            .actor
+            .as_ref()
+            .and_then(|a| a.attributes.as_ref())
+            .and_then(|a| a.get("name")),
+        Some(&name)
+    );
     drop(live);
 
     start(&client, &id).await;
     assert_eq!(wait(&client, &id).await, 0);
-    client.invoke(containers::ContainerDelete { id: id.clone(), ..Default::default() }).await.unwrap();
+    client
+        .invoke(containers::ContainerDelete {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 
     // Bounded: everything between since and until, then the daemon ends the stream.
     let until = common::now_secs() + 1;
     let bounded = client
-        .invoke(events::SystemEvents { since: Some(since.to_string()), until: Some(until.to_string()), filters: Some(filters) })
+        .invoke(events::SystemEvents {
+            since: Some(since.to_string()),
+            until: Some(until.to_string()),
+            filters: Some(filters),
+        })
         .await
         .expect("SystemEvents bounded");
-    let items = within(30, "bounded events", bounded.collect_all()).await.expect("events");
+    let items = within(30, "bounded events", bounded.collect_all())
+        .await
+        .expect("events");
     let actions: Vec<&str> = items.iter().filter_map(|e| e.action.as_deref()).collect();
     for expected in ["create", "start", "die", "destroy"] {
-        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
     }
-    assert!(items.iter().all(|e| e.time.unwrap_or(0) >= since && e.time_nano.is_some()), "{items:?}");
+    assert!(
+        items
+            .iter()
+            .all(|e| e.time.unwrap_or(0) >= since && e.time_nano.is_some()),
+        "{items:?}"
+    );
 }
 
 /// Error statuses are typed: 404 with the engine's message, the operation and the body.
 #[tokio::test]
 async fn docker_not_found_is_a_typed_api_error() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     let missing = common::unique("missing");
-    let error = client.invoke(containers::ContainerInspect { id: missing.clone(), ..Default::default() }).await.unwrap_err();
+    let error = client
+        .invoke(containers::ContainerInspect {
+            id: missing.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     match &error {
         Error::Api(api) => {
             assert_eq!(api.status, 404);
@@ -707,15 +1221,30 @@ async fn docker_not_found_is_a_typed_api_error() {
         other => panic!("expected Error::Api, got {other:?}"),
     }
     assert!(error.is_not_found());
-    assert_eq!(error.to_string(), format!("ContainerInspect: the engine answered 404: No such container: {missing}"));
+    assert_eq!(
+        error.to_string(),
+        format!("ContainerInspect: the engine answered 404: No such container: {missing}")
+    );
 
     // A streaming operation's error status is an error before any item, with the body.
-    let logs = client.invoke(containers::ContainerLogs { id: missing.clone(), stdout: Some(true), ..Default::default() }).await;
+    let logs = client
+        .invoke(containers::ContainerLogs {
+            id: missing.clone(),
+            stdout: Some(true),
+            ..Default::default()
+        })
+        .await;
     let error = logs.expect_err("logs of a missing container");
     assert_eq!(error.status(), Some(404));
     assert!(String::from_utf8_lossy(error.body().unwrap()).contains(&missing));
 
     // A path value cannot leave its segment: this asks for a container named "a/../b".
-    let sneaky = client.invoke(containers::ContainerInspect { id: "a/../json".into(), ..Default::default() }).await.unwrap_err();
+    let sneaky = client
+        .invoke(containers::ContainerInspect {
+            id: "a/../json".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(sneaky.status(), Some(404), "{sneaky}");
 }

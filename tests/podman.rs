@@ -38,7 +38,10 @@ async fn list_libpod(client: &Client, name: &str) -> v5_1_0::models::ListContain
     let mut listed = client
         .invoke(v5_1_0::libpod::containers::ContainerListLibpod {
             all: Some(true),
-            filters: Some(HashMap::from([("name".to_string(), vec![format!("^{name}$")])])),
+            filters: Some(HashMap::from([(
+                "name".to_string(),
+                vec![format!("^{name}$")],
+            )])),
             ..Default::default()
         })
         .await
@@ -51,51 +54,109 @@ async fn list_libpod(client: &Client, name: &str) -> v5_1_0::models::ListContain
 
 #[tokio::test]
 async fn podman_libpod_ping_version_info() {
-    let Some(client) = common::podman().await else { return };
+    let Some(client) = common::podman().await else {
+        return;
+    };
 
-    assert_eq!(client.invoke(v4_9::libpod::_ping::SystemPing {}).await.unwrap(), "OK");
-    assert_eq!(client.invoke(v5_1_0::libpod::_ping::SystemPing {}).await.unwrap(), "OK");
+    assert_eq!(
+        client
+            .invoke(v4_9::libpod::_ping::SystemPing {})
+            .await
+            .unwrap(),
+        "OK"
+    );
+    assert_eq!(
+        client
+            .invoke(v5_1_0::libpod::_ping::SystemPing {})
+            .await
+            .unwrap(),
+        "OK"
+    );
 
     // v4.9's spec describes no body for version and info: the call still has to succeed.
-    client.invoke(v4_9::libpod::version::SystemVersionLibpod {}).await.expect("v4.9 SystemVersionLibpod");
-    client.invoke(v4_9::libpod::info::SystemInfoLibpod {}).await.expect("v4.9 SystemInfoLibpod");
+    client
+        .invoke(v4_9::libpod::version::SystemVersionLibpod {})
+        .await
+        .expect("v4.9 SystemVersionLibpod");
+    client
+        .invoke(v4_9::libpod::info::SystemInfoLibpod {})
+        .await
+        .expect("v4.9 SystemInfoLibpod");
 
-    let version = client.invoke(v5_1_0::libpod::version::SystemVersionLibpod {}).await.expect("SystemVersionLibpod");
+    let version = client
+        .invoke(v5_1_0::libpod::version::SystemVersionLibpod {})
+        .await
+        .expect("SystemVersionLibpod");
     let podman_version = version.version.clone().unwrap_or_default();
-    assert!(podman_version.starts_with("4."), "this service is podman 4.x: {version:?}");
+    assert!(
+        podman_version.starts_with("4."),
+        "this service is podman 4.x: {version:?}"
+    );
     assert_eq!(version.os.as_deref(), Some("linux"));
-    assert!(version.components.as_ref().is_some_and(|c| !c.is_empty()), "{version:?}");
+    assert!(
+        version.components.as_ref().is_some_and(|c| !c.is_empty()),
+        "{version:?}"
+    );
 
-    let info = client.invoke(v5_1_0::libpod::info::SystemInfoLibpod {}).await.expect("SystemInfoLibpod");
+    let info = client
+        .invoke(v5_1_0::libpod::info::SystemInfoLibpod {})
+        .await
+        .expect("SystemInfoLibpod");
     let host = info.host.expect("host");
     assert_eq!(host.os.as_deref(), Some("linux"));
     assert!(host.arch.as_deref().is_some_and(|a| !a.is_empty()));
     let store = info.store.expect("store");
-    assert!(store.graph_driver_name.as_deref().is_some_and(|d| !d.is_empty()), "{store:?}");
-    assert!(store.graph_root.as_deref().is_some_and(|r| r.starts_with('/')), "{store:?}");
+    assert!(
+        store
+            .graph_driver_name
+            .as_deref()
+            .is_some_and(|d| !d.is_empty()),
+        "{store:?}"
+    );
+    assert!(
+        store
+            .graph_root
+            .as_deref()
+            .is_some_and(|r| r.starts_with('/')),
+        "{store:?}"
+    );
 
     // The Docker-compatible version, through the v5.1.0 compat module (podman's spec has
     // no compat ping: the libpod one answers both).
-    let compat = client.invoke(v5_1_0::version::SystemVersion {}).await.expect("compat SystemVersion");
+    let compat = client
+        .invoke(v5_1_0::version::SystemVersion {})
+        .await
+        .expect("compat SystemVersion");
     assert_eq!(compat.version.as_deref(), Some(podman_version.as_str()));
 }
 
 #[tokio::test]
 async fn podman_libpod_image_list() {
-    let Some(client) = common::podman().await else { return };
+    let Some(client) = common::podman().await else {
+        return;
+    };
     let wanted = stored_image_name();
 
-    let images = client.invoke(v5_1_0::libpod::images::ImageListLibpod::default()).await.expect("ImageListLibpod");
+    let images = client
+        .invoke(v5_1_0::libpod::images::ImageListLibpod::default())
+        .await
+        .expect("ImageListLibpod");
     let ours = images
         .iter()
         .find(|i| i.names.as_ref().is_some_and(|n| n.contains(&wanted)))
         .unwrap_or_else(|| panic!("{wanted} is not listed: {images:?}"));
-    assert!(ours.id.as_deref().is_some_and(|id| id.len() == 64), "{ours:?}");
+    assert!(
+        ours.id.as_deref().is_some_and(|id| id.len() == 64),
+        "{ours:?}"
+    );
     assert!(ours.size.unwrap_or(0) > 0);
 
     let filtered = client
         .invoke(v5_1_0::libpod::images::ImageListLibpod {
-            filters: Some(HashMap::from([("reference".to_string(), vec![wanted.clone()])])),
+            filters: Some(HashMap::from([(
+                "reference".to_string(),
+                vec![wanted.clone()],
+            )])),
             ..Default::default()
         })
         .await
@@ -103,14 +164,24 @@ async fn podman_libpod_image_list() {
     assert_eq!(filtered.len(), 1, "{filtered:?}");
     assert_eq!(filtered[0].id, ours.id);
 
-    let untyped = client.invoke(v4_9::libpod::images::ImageListLibpod::default()).await.expect("v4.9 ImageListLibpod");
-    assert!(untyped.iter().any(|i| i["Id"].as_str() == ours.id.as_deref()), "{untyped:?}");
+    let untyped = client
+        .invoke(v4_9::libpod::images::ImageListLibpod::default())
+        .await
+        .expect("v4.9 ImageListLibpod");
+    assert!(
+        untyped
+            .iter()
+            .any(|i| i["Id"].as_str() == ours.id.as_deref()),
+        "{untyped:?}"
+    );
 }
 
 /// ContainerCreateLibpod, start, wait, logs (frames), delete — typed with v5.1.0.
 #[tokio::test]
 async fn podman_libpod_container_lifecycle() {
-    let Some(client) = common::podman().await else { return };
+    let Some(client) = common::podman().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let name = common::unique("plife");
 
@@ -119,7 +190,11 @@ async fn podman_libpod_container_lifecycle() {
             body: v5_1_0::models::SpecGenerator {
                 name: Some(name.clone()),
                 image: Some(common::test_image()),
-                command: Some(vec!["sh".into(), "-c".into(), "echo out1; echo err1 >&2; echo out2; exit 5".into()]),
+                command: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "echo out1; echo err1 >&2; echo out2; exit 5".into(),
+                ]),
                 labels: Some(HashMap::from([("berth-it".to_string(), "1".to_string())])),
                 ..Default::default()
             },
@@ -130,15 +205,24 @@ async fn podman_libpod_container_lifecycle() {
     assert_eq!(created.id.len(), 64, "{created:?}");
 
     let started = client
-        .invoke(v5_1_0::libpod::containers::ContainerStartLibpod { name: name.clone(), ..Default::default() })
+        .invoke(v5_1_0::libpod::containers::ContainerStartLibpod {
+            name: name.clone(),
+            ..Default::default()
+        })
         .await
         .expect("ContainerStartLibpod");
-    assert_eq!(started, v5_1_0::libpod::containers::ContainerStartLibpodResponse::NoContent);
+    assert_eq!(
+        started,
+        v5_1_0::libpod::containers::ContainerStartLibpodResponse::NoContent
+    );
 
     let code = within(
         60,
         "ContainerWaitLibpod",
-        client.invoke(v5_1_0::libpod::containers::ContainerWaitLibpod { name: created.id.clone(), ..Default::default() }),
+        client.invoke(v5_1_0::libpod::containers::ContainerWaitLibpod {
+            name: created.id.clone(),
+            ..Default::default()
+        }),
     )
     .await
     .expect("ContainerWaitLibpod");
@@ -161,32 +245,56 @@ async fn podman_libpod_container_lifecycle() {
     // as a list, and podman 4.3.1 sends a string.)
     let listed = list_libpod(&client, &name).await;
     assert_eq!(listed.id.as_deref(), Some(created.id.as_str()));
-    assert_eq!((listed.exited, listed.exit_code), (Some(true), Some(5)), "{listed:?}");
-    assert_eq!(listed.labels.as_ref().and_then(|l| l.get("berth-it")).map(String::as_str), Some("1"));
+    assert_eq!(
+        (listed.exited, listed.exit_code),
+        (Some(true), Some(5)),
+        "{listed:?}"
+    );
+    assert_eq!(
+        listed
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("berth-it"))
+            .map(String::as_str),
+        Some("1")
+    );
 
     let deleted = client
-        .invoke(v5_1_0::libpod::containers::ContainerDeleteLibpod { name: name.clone(), ..Default::default() })
+        .invoke(v5_1_0::libpod::containers::ContainerDeleteLibpod {
+            name: name.clone(),
+            ..Default::default()
+        })
         .await
         .expect("ContainerDeleteLibpod");
     match deleted {
         v5_1_0::libpod::containers::ContainerDeleteLibpodResponse::Ok(reports) => {
             assert_eq!(reports.len(), 1, "{reports:?}");
             assert_eq!(reports[0].id.as_deref(), Some(created.id.as_str()));
-            assert!(reports[0].err.as_deref().is_none_or(str::is_empty), "{reports:?}");
+            assert!(
+                reports[0].err.as_deref().is_none_or(str::is_empty),
+                "{reports:?}"
+            );
         }
         other => panic!("podman answers the removed containers: {other:?}"),
     }
 
     // Gone: a typed 404 with libpod's message.
     let gone = client
-        .invoke(v5_1_0::libpod::containers::ContainerInspectLibpod { name: name.clone(), ..Default::default() })
+        .invoke(v5_1_0::libpod::containers::ContainerInspectLibpod {
+            name: name.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     match &gone {
         Error::Api(api) => {
             assert_eq!(api.status, 404);
             assert_eq!(api.operation, "ContainerInspectLibpod");
-            assert!(api.message.contains(&name) && api.message.contains("no such container"), "{}", api.message);
+            assert!(
+                api.message.contains(&name) && api.message.contains("no such container"),
+                "{}",
+                api.message
+            );
         }
         other => panic!("expected Error::Api, got {other:?}"),
     }
@@ -196,7 +304,9 @@ async fn podman_libpod_container_lifecycle() {
 /// twice (304 → NotModified), and ContainersStatsAllLibpod for `[id, name]`.
 #[tokio::test]
 async fn podman_libpod_v4_9_start_twice_and_stats() {
-    let Some(client) = common::podman().await else { return };
+    let Some(client) = common::podman().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let name = common::unique("pstats");
     cleanup.container(name.clone());
@@ -208,9 +318,18 @@ async fn podman_libpod_v4_9_start_twice_and_stats() {
         .await
         .expect("v4.9 ContainerCreateLibpod");
     use v4_9::libpod::containers::ContainerStartLibpodResponse as Started;
-    let start = || client.invoke(v4_9::libpod::containers::ContainerStartLibpod { name: name.clone(), ..Default::default() });
+    let start = || {
+        client.invoke(v4_9::libpod::containers::ContainerStartLibpod {
+            name: name.clone(),
+            ..Default::default()
+        })
+    };
     assert_eq!(start().await.expect("start"), Started::NoContent);
-    assert_eq!(start().await.expect("start again"), Started::NotModified, "a second start answers 304");
+    assert_eq!(
+        start().await.expect("start again"),
+        Started::NotModified,
+        "a second start answers 304"
+    );
 
     let listed = list_libpod(&client, &name).await;
     assert_eq!(listed.state.as_deref(), Some("running"), "{listed:?}");
@@ -224,12 +343,28 @@ async fn podman_libpod_v4_9_start_twice_and_stats() {
         })
         .await
         .expect("ContainersStatsAllLibpod");
-    let reports = within(30, "stats", stats.collect_all()).await.expect("stats");
-    assert_eq!(reports.len(), 1, "stream=false answers one report: {reports:?}");
+    let reports = within(30, "stats", stats.collect_all())
+        .await
+        .expect("stats");
+    assert_eq!(
+        reports.len(),
+        1,
+        "stream=false answers one report: {reports:?}"
+    );
     let report = &reports[0];
-    assert!(report.get("Error").is_none_or(|e| e.is_null()), "{report:?}");
-    let entries = report.get("Stats").and_then(|s| s.as_array()).unwrap_or_else(|| panic!("no Stats in {report:?}"));
-    assert_eq!(entries.len(), 2, "one entry per name asked for: {entries:?}");
+    assert!(
+        report.get("Error").is_none_or(|e| e.is_null()),
+        "{report:?}"
+    );
+    let entries = report
+        .get("Stats")
+        .and_then(|s| s.as_array())
+        .unwrap_or_else(|| panic!("no Stats in {report:?}"));
+    assert_eq!(
+        entries.len(),
+        2,
+        "one entry per name asked for: {entries:?}"
+    );
     for entry in entries {
         assert_eq!(entry["ContainerID"], id.as_str());
         assert_eq!(entry["Name"], name.as_str());
@@ -257,7 +392,9 @@ async fn podman_libpod_v4_9_start_twice_and_stats() {
 /// The Docker-compatible API of podman, typed with v5.1.0.
 #[tokio::test]
 async fn podman_compat_api() {
-    let Some(client) = common::podman().await else { return };
+    let Some(client) = common::podman().await else {
+        return;
+    };
     let cleanup = Cleanup::new(&client);
     let name = common::unique("pcompat");
 
@@ -266,7 +403,11 @@ async fn podman_compat_api() {
             name: Some(name.clone()),
             body: v5_1_0::models::CreateContainerConfig {
                 image: Some(common::test_image()),
-                cmd: Some(vec!["sh".into(), "-c".into(), "echo compat out; echo compat err >&2".into()]),
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "echo compat out; echo compat err >&2".into(),
+                ]),
                 labels: Some(HashMap::from([("berth-it".to_string(), "1".to_string())])),
                 ..Default::default()
             },
@@ -275,45 +416,112 @@ async fn podman_compat_api() {
         .expect("compat ContainerCreate");
     cleanup.container(created.id.clone());
 
-    let listed = client.invoke(v5_1_0::containers::ContainerList { all: Some(true), ..Default::default() }).await.expect("ContainerList");
-    let ours = listed.iter().find(|c| c.id.as_deref() == Some(created.id.as_str())).unwrap_or_else(|| panic!("not listed: {listed:?}"));
-    assert!(ours.names.as_ref().is_some_and(|n| n.iter().any(|n| n.trim_start_matches('/') == name)), "{ours:?}");
+    let listed = client
+        .invoke(v5_1_0::containers::ContainerList {
+            all: Some(true),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerList");
+    let ours = listed
+        .iter()
+        .find(|c| c.id.as_deref() == Some(created.id.as_str()))
+        .unwrap_or_else(|| panic!("not listed: {listed:?}"));
+    assert!(
+        ours.names
+            .as_ref()
+            .is_some_and(|n| n.iter().any(|n| n.trim_start_matches('/') == name)),
+        "{ours:?}"
+    );
     assert_eq!(ours.state.as_deref(), Some("created"));
 
-    let started = client.invoke(v5_1_0::containers::ContainerStart { name: name.clone(), ..Default::default() }).await.expect("ContainerStart");
-    assert_eq!(started, v5_1_0::containers::ContainerStartResponse::NoContent);
-    let waited = within(60, "compat ContainerWait", client.invoke(v5_1_0::containers::ContainerWait { name: name.clone(), ..Default::default() }))
+    let started = client
+        .invoke(v5_1_0::containers::ContainerStart {
+            name: name.clone(),
+            ..Default::default()
+        })
         .await
-        .expect("ContainerWait");
+        .expect("ContainerStart");
+    assert_eq!(
+        started,
+        v5_1_0::containers::ContainerStartResponse::NoContent
+    );
+    let waited = within(
+        60,
+        "compat ContainerWait",
+        client.invoke(v5_1_0::containers::ContainerWait {
+            name: name.clone(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("ContainerWait");
     assert_eq!(waited.status_code, Some(0), "{waited:?}");
 
     let logs = client
-        .invoke(v5_1_0::containers::ContainerLogs { name: name.clone(), stdout: Some(true), stderr: Some(true), ..Default::default() })
+        .invoke(v5_1_0::containers::ContainerLogs {
+            name: name.clone(),
+            stdout: Some(true),
+            stderr: Some(true),
+            ..Default::default()
+        })
         .await
         .expect("compat ContainerLogs");
     let (out, err) = frames_of(logs).await;
     assert_eq!(out, "compat out\n");
     assert_eq!(err, "compat err\n");
 
-    let inspected = client.invoke(v5_1_0::containers::ContainerInspect { name: name.clone(), ..Default::default() }).await.expect("ContainerInspect");
+    let inspected = client
+        .invoke(v5_1_0::containers::ContainerInspect {
+            name: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerInspect");
     assert_eq!(inspected.id.as_deref(), Some(created.id.as_str()));
     assert_eq!(inspected.state.as_ref().and_then(|s| s.exit_code), Some(0));
 
-    client.invoke(v5_1_0::containers::ContainerDelete { name: name.clone(), ..Default::default() }).await.expect("ContainerDelete");
-    let gone = client.invoke(v5_1_0::containers::ContainerInspect { name: name.clone(), ..Default::default() }).await.unwrap_err();
+    client
+        .invoke(v5_1_0::containers::ContainerDelete {
+            name: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerDelete");
+    let gone = client
+        .invoke(v5_1_0::containers::ContainerInspect {
+            name: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert!(gone.is_not_found(), "{gone}");
-    assert!(matches!(&gone, Error::Api(api) if api.message.contains("no such container")), "{gone:?}");
+    assert!(
+        matches!(&gone, Error::Api(api) if api.message.contains("no such container")),
+        "{gone:?}"
+    );
 }
 
 /// One client per engine, side by side: the same pipeline, different endpoints.
 #[tokio::test]
 async fn podman_and_docker_clients_side_by_side() {
-    let Some(podman) = common::podman().await else { return };
-    let Some(docker) = common::docker().await else { return };
+    let Some(podman) = common::podman().await else {
+        return;
+    };
+    let Some(docker) = common::docker().await else {
+        return;
+    };
     assert_ne!(podman.endpoint(), docker.endpoint());
-    let (a, b): (Result<String, _>, Result<String, _>) = tokio::join!(
-        podman.invoke(v5_1_0::libpod::_ping::SystemPing {}),
-        async { docker.request(berth::Method::Get, "/_ping").send().await?.text() }
+    let (a, b): (Result<String, _>, Result<String, _>) =
+        tokio::join!(podman.invoke(v5_1_0::libpod::_ping::SystemPing {}), async {
+            docker
+                .request(berth::Method::Get, "/_ping")
+                .send()
+                .await?
+                .text()
+        });
+    assert_eq!(
+        (a.unwrap(), b.unwrap()),
+        ("OK".to_string(), "OK".to_string())
     );
-    assert_eq!((a.unwrap(), b.unwrap()), ("OK".to_string(), "OK".to_string()));
 }

@@ -15,14 +15,18 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 #[tokio::test]
 async fn unix_socket_ping() {
-    let Some(client) = common::docker().await else { return };
+    let Some(client) = common::docker().await else {
+        return;
+    };
     assert_eq!(client.endpoint(), common::docker_uri());
     assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
 }
 
 #[tokio::test]
 async fn mtls_with_the_client_certificate() {
-    let Some(client) = common::docker_tls().await else { return };
+    let Some(client) = common::docker_tls().await else {
+        return;
+    };
     assert_eq!(client.endpoint(), common::docker_tls_uri());
     assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
     let version = client.invoke(version::SystemVersion {}).await.unwrap();
@@ -30,7 +34,10 @@ async fn mtls_with_the_client_certificate() {
 
     // tcp:// with TLS material means TLS, as with the docker CLI.
     let tcp = common::docker_tls_uri().replace("https://", "tcp://");
-    let client = Client::builder(tcp).tls(TlsMaterial::from_dir(common::cert_dir()).unwrap()).build().unwrap();
+    let client = Client::builder(tcp)
+        .tls(TlsMaterial::from_dir(common::cert_dir()).unwrap())
+        .build()
+        .unwrap();
     assert_eq!(client.endpoint(), common::docker_tls_uri());
     assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
 }
@@ -41,7 +48,12 @@ fn assert_tls_refusal(error: &Error, what: &str) {
         Error::Tls { endpoint, message } => {
             assert_eq!(endpoint, &common::docker_tls_uri(), "{what}");
             assert!(!message.is_empty(), "{what}");
-            assert!(error.to_string().starts_with(&format!("TLS with {} failed: ", common::docker_tls_uri())), "{what}: {error}");
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("TLS with {} failed: ", common::docker_tls_uri())),
+                "{what}: {error}"
+            );
         }
         other => panic!("{what}: expected Error::Tls, got {other:?} ({other})"),
     }
@@ -53,11 +65,23 @@ async fn mtls_with_an_untrusted_certificate_is_refused() {
         return;
     }
     let tls = TlsMaterial::from_dir(common::cert_dir_untrusted()).unwrap();
-    let client = Client::builder(common::docker_tls_uri()).tls(tls).timeout(Duration::from_secs(20)).build().unwrap();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("dockerd must refuse a client certificate from another CA");
+    let client = Client::builder(common::docker_tls_uri())
+        .tls(tls)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("dockerd must refuse a client certificate from another CA");
     assert_tls_refusal(&error, "untrusted client certificate");
-    let Error::Tls { message, .. } = &error else { unreachable!() };
-    assert!(message.to_lowercase().contains("certificate"), "the alert names the certificate: {message}");
+    let Error::Tls { message, .. } = &error else {
+        unreachable!()
+    };
+    assert!(
+        message.to_lowercase().contains("certificate"),
+        "the alert names the certificate: {message}"
+    );
 }
 
 #[tokio::test]
@@ -66,12 +90,28 @@ async fn mtls_without_a_client_certificate_is_refused() {
         return;
     }
     let ca = std::fs::read(format!("{}/ca.pem", common::cert_dir())).unwrap();
-    let tls = TlsMaterial { ca: Some(ca), cert: None, key: None };
-    let client = Client::builder(common::docker_tls_uri()).tls(tls).timeout(Duration::from_secs(20)).build().unwrap();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("dockerd requires a client certificate");
+    let tls = TlsMaterial {
+        ca: Some(ca),
+        cert: None,
+        key: None,
+    };
+    let client = Client::builder(common::docker_tls_uri())
+        .tls(tls)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("dockerd requires a client certificate");
     assert_tls_refusal(&error, "no client certificate");
-    let Error::Tls { message, .. } = &error else { unreachable!() };
-    assert!(message.to_lowercase().contains("certificate"), "the alert names the certificate: {message}");
+    let Error::Tls { message, .. } = &error else {
+        unreachable!()
+    };
+    assert!(
+        message.to_lowercase().contains("certificate"),
+        "the alert names the certificate: {message}"
+    );
 }
 
 #[tokio::test]
@@ -84,11 +124,23 @@ async fn a_server_certificate_from_an_unknown_ca_is_refused() {
     let rogue = std::fs::read(format!("{dir}/rogue-ca.pem")).unwrap();
     let mut tls = TlsMaterial::from_dir(common::cert_dir()).unwrap();
     tls.ca = Some(rogue);
-    let client = Client::builder(common::docker_tls_uri()).tls(tls).timeout(Duration::from_secs(20)).build().unwrap();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("the server certificate is not trusted");
+    let client = Client::builder(common::docker_tls_uri())
+        .tls(tls)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("the server certificate is not trusted");
     assert_tls_refusal(&error, "unknown server CA");
-    let Error::Tls { message, .. } = &error else { unreachable!() };
-    assert!(message.contains("UnknownIssuer") || message.to_lowercase().contains("unknown issuer"), "{message}");
+    let Error::Tls { message, .. } = &error else {
+        unreachable!()
+    };
+    assert!(
+        message.contains("UnknownIssuer") || message.to_lowercase().contains("unknown issuer"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -99,11 +151,17 @@ async fn an_encrypted_key_is_a_config_error() {
         return;
     }
     let tls = TlsMaterial::from_dir(&dir).unwrap();
-    let error = Client::builder(common::docker_tls_uri()).tls(tls).build().expect_err("an encrypted key cannot be used");
+    let error = Client::builder(common::docker_tls_uri())
+        .tls(tls)
+        .build()
+        .expect_err("an encrypted key cannot be used");
     match &error {
         Error::Config { message } => {
             assert!(message.contains("password-protected"), "{message}");
-            assert!(message.contains("openssl pkey"), "the message says how to decrypt it: {message}");
+            assert!(
+                message.contains("openssl pkey"),
+                "the message says how to decrypt it: {message}"
+            );
         }
         other => panic!("expected Error::Config, got {other:?}"),
     }
@@ -112,15 +170,34 @@ async fn an_encrypted_key_is_a_config_error() {
 #[tokio::test]
 async fn bad_tls_material_is_a_config_error() {
     let not_pem = TlsMaterial::from_pem(b"not a pem".to_vec(), b"x".to_vec(), b"y".to_vec());
-    let error = Client::builder("https://127.0.0.1:2376").tls(not_pem).build().unwrap_err();
-    assert!(matches!(&error, Error::Config { message } if message.contains("CA")), "{error:?}");
+    let error = Client::builder("https://127.0.0.1:2376")
+        .tls(not_pem)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Config { message } if message.contains("CA")),
+        "{error:?}"
+    );
 
-    let cert_only = TlsMaterial { ca: None, cert: Some(b"-----BEGIN CERTIFICATE-----".to_vec()), key: None };
-    let error = Client::builder("https://127.0.0.1:2376").tls(cert_only).build().unwrap_err();
-    assert!(matches!(&error, Error::Config { message } if message.contains("needs its key")), "{error:?}");
+    let cert_only = TlsMaterial {
+        ca: None,
+        cert: Some(b"-----BEGIN CERTIFICATE-----".to_vec()),
+        key: None,
+    };
+    let error = Client::builder("https://127.0.0.1:2376")
+        .tls(cert_only)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Config { message } if message.contains("needs its key")),
+        "{error:?}"
+    );
 
     let missing = TlsMaterial::from_dir("/nonexistent/berth-certs").unwrap_err();
-    assert!(matches!(&missing, Error::Config { message } if message.contains("/nonexistent/berth-certs/ca.pem")), "{missing:?}");
+    assert!(
+        matches!(&missing, Error::Config { message } if message.contains("/nonexistent/berth-certs/ca.pem")),
+        "{missing:?}"
+    );
 }
 
 /// A loopback listener whose accept queue is full: new connections are never completed,
@@ -145,20 +222,37 @@ async fn full_listener() -> (TcpListener, Vec<TcpStream>, std::net::SocketAddr) 
 #[tokio::test]
 async fn connect_timeout_fires() {
     let (_listener, held, addr) = full_listener().await;
-    assert!(!held.is_empty() && held.len() < 16, "the accept queue filled up after {} connections", held.len());
-    let client = Client::builder(format!("http://{addr}")).connect_timeout(Duration::from_millis(400)).build().unwrap();
+    assert!(
+        !held.is_empty() && held.len() < 16,
+        "the accept queue filled up after {} connections",
+        held.len()
+    );
+    let client = Client::builder(format!("http://{addr}"))
+        .connect_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
     let started = Instant::now();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("nothing completes the connection");
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("nothing completes the connection");
     let elapsed = started.elapsed();
     match &error {
-        Error::Timeout { endpoint, operation, which } => {
+        Error::Timeout {
+            endpoint,
+            operation,
+            which,
+        } => {
             assert_eq!(*which, "connect", "{error}");
             assert_eq!(endpoint, &format!("http://{addr}"));
             assert_eq!(operation, "SystemPing");
         }
         other => panic!("expected a connect timeout, got {other:?}"),
     }
-    assert!(elapsed >= Duration::from_millis(350) && elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(350) && elapsed < Duration::from_secs(10),
+        "{elapsed:?}"
+    );
 }
 
 /// A loopback server that accepts connections, reads the request and never answers.
@@ -167,7 +261,9 @@ async fn silent_server() -> std::net::SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = stream.read(&mut buf).await {
@@ -184,11 +280,19 @@ async fn silent_server() -> std::net::SocketAddr {
 #[tokio::test]
 async fn read_timeout_fires() {
     let addr = silent_server().await;
-    let client = Client::builder(format!("http://{addr}")).read_timeout(Duration::from_millis(300)).build().unwrap();
+    let client = Client::builder(format!("http://{addr}"))
+        .read_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let started = Instant::now();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("the server never answers");
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("the server never answers");
     match &error {
-        Error::Timeout { which, endpoint, .. } => {
+        Error::Timeout {
+            which, endpoint, ..
+        } => {
             assert_eq!(*which, "read", "{error}");
             assert_eq!(endpoint, &format!("http://{addr}"));
         }
@@ -197,29 +301,52 @@ async fn read_timeout_fires() {
     assert!(started.elapsed() < Duration::from_secs(10));
 
     // A streaming operation too (the answer never starts).
-    let error = client.invoke(events::SystemEvents::default()).await.expect_err("the server never answers");
-    assert!(matches!(&error, Error::Timeout { which: "read", .. }), "{error:?}");
+    let error = client
+        .invoke(events::SystemEvents::default())
+        .await
+        .expect_err("the server never answers");
+    assert!(
+        matches!(&error, Error::Timeout { which: "read", .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn call_timeout_fires() {
     let addr = silent_server().await;
-    let client = Client::builder(format!("http://{addr}")).timeout(Duration::from_millis(300)).build().unwrap();
+    let client = Client::builder(format!("http://{addr}"))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let started = Instant::now();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("the server never answers");
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("the server never answers");
     match &error {
-        Error::Timeout { which, operation, .. } => {
+        Error::Timeout {
+            which, operation, ..
+        } => {
             assert_eq!(*which, "call", "{error}");
             assert_eq!(operation, "SystemPing");
         }
         other => panic!("expected a call timeout, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(error.to_string(), format!("SystemPing: call timeout against http://{addr}"));
+    assert_eq!(
+        error.to_string(),
+        format!("SystemPing: call timeout against http://{addr}")
+    );
 
     // For a stream the call timeout bounds the wait for the answer to start.
-    let error = client.invoke(events::SystemEvents::default()).await.expect_err("the server never answers");
-    assert!(matches!(&error, Error::Timeout { which: "call", .. }), "{error:?}");
+    let error = client
+        .invoke(events::SystemEvents::default())
+        .await
+        .expect_err("the server never answers");
+    assert!(
+        matches!(&error, Error::Timeout { which: "call", .. }),
+        "{error:?}"
+    );
 
     // With both set, the shorter one is the one that fires.
     let client = Client::builder(format!("http://{addr}"))
@@ -228,17 +355,37 @@ async fn call_timeout_fires() {
         .build()
         .unwrap();
     let error = client.invoke(_ping::SystemPing {}).await.unwrap_err();
-    assert!(matches!(&error, Error::Timeout { which: "call", .. }), "{error:?}");
+    assert!(
+        matches!(&error, Error::Timeout { which: "call", .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_read_timeout_between_stream_chunks() {
-    let Some(_) = common::docker().await else { return };
+    let Some(_) = common::docker().await else {
+        return;
+    };
     // The events stream stays silent when nothing happens: the read timeout ends it.
-    let client = Client::builder(common::docker_uri()).read_timeout(Duration::from_millis(500)).build().unwrap();
-    let filters = std::collections::HashMap::from([("container".to_string(), vec![common::unique("never")])]);
-    let mut stream = client.invoke(events::SystemEvents { filters: Some(filters), ..Default::default() }).await.unwrap();
-    let item = common::within(20, "events read timeout", futures_util::StreamExt::next(&mut stream)).await;
+    let client = Client::builder(common::docker_uri())
+        .read_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let filters =
+        std::collections::HashMap::from([("container".to_string(), vec![common::unique("never")])]);
+    let mut stream = client
+        .invoke(events::SystemEvents {
+            filters: Some(filters),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let item = common::within(
+        20,
+        "events read timeout",
+        futures_util::StreamExt::next(&mut stream),
+    )
+    .await;
     match item {
         Some(Err(Error::Timeout { which: "read", .. })) => {}
         other => panic!("expected a read timeout item, got {other:?}"),
@@ -253,19 +400,31 @@ async fn connection_refused_names_the_endpoint() {
         listener.local_addr().unwrap()
     };
     let client = Client::new(&format!("tcp://{addr}")).unwrap();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("nothing listens");
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("nothing listens");
     match &error {
         Error::Connect { endpoint, .. } => assert_eq!(endpoint, &format!("http://{addr}")),
         other => panic!("expected Error::Connect, got {other:?}"),
     }
     let text = error.to_string();
-    assert!(text.starts_with(&format!("cannot connect to http://{addr}: ")), "{text}");
-    assert!(text.to_lowercase().contains("refused"), "the cause is said: {text}");
+    assert!(
+        text.starts_with(&format!("cannot connect to http://{addr}: ")),
+        "{text}"
+    );
+    assert!(
+        text.to_lowercase().contains("refused"),
+        "the cause is said: {text}"
+    );
 
     // A unix socket that does not exist.
     let path = format!("/tmp/{}.sock", common::unique("nosock"));
     let client = Client::new(&format!("unix://{path}")).unwrap();
-    let error = client.invoke(_ping::SystemPing {}).await.expect_err("no such socket");
+    let error = client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect_err("no such socket");
     match &error {
         Error::Connect { endpoint, .. } => assert_eq!(endpoint, &format!("unix://{path}")),
         other => panic!("expected Error::Connect, got {other:?}"),
@@ -286,7 +445,10 @@ async fn bad_uris_are_refused_with_a_reason() {
         ("tcp://", "host:port"),
     ] {
         match Client::new(uri) {
-            Err(Error::InvalidUri { uri: got, reason: why }) => {
+            Err(Error::InvalidUri {
+                uri: got,
+                reason: why,
+            }) => {
                 assert_eq!(got, uri);
                 assert!(why.contains(reason), "{uri}: {why}");
             }
@@ -297,14 +459,19 @@ async fn bad_uris_are_refused_with_a_reason() {
 
 /// A loopback server that answers every request `200` with an empty JSON-lines body and
 /// hands the request head (request line and headers, lowercased) to the test.
-async fn recording_server() -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>) {
+async fn recording_server() -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
     use tokio::io::AsyncWriteExt;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (heads, received) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
             let heads = heads.clone();
             tokio::spawn(async move {
                 let mut head = Vec::new();
@@ -330,12 +497,23 @@ async fn recording_server() -> (std::net::SocketAddr, tokio::sync::mpsc::Unbound
 async fn a_body_has_exactly_one_content_type() {
     use berth::docker::v1_41::{build, models};
     let (addr, mut heads) = recording_server().await;
-    let client = Client::builder(format!("http://{addr}")).timeout(Duration::from_secs(10)).build().unwrap();
-    let content_types = |head: &str| head.lines().filter(|l| l.starts_with("content-type:")).map(str::to_string).collect::<Vec<_>>();
+    let client = Client::builder(format!("http://{addr}"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let content_types = |head: &str| {
+        head.lines()
+            .filter(|l| l.starts_with("content-type:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
 
     // Nothing set by hand: the spec's content type.
     let items = client
-        .invoke(build::ImageBuild { body: Some(berth::Body::from(b"not really a tar".to_vec())), ..Default::default() })
+        .invoke(build::ImageBuild {
+            body: Some(berth::Body::from(b"not really a tar".to_vec())),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .collect_all()
@@ -356,7 +534,11 @@ async fn a_body_has_exactly_one_content_type() {
         .await
         .unwrap();
     let head = heads.recv().await.unwrap();
-    assert_eq!(content_types(&head), ["content-type: application/x-tar"], "{head}");
+    assert_eq!(
+        content_types(&head),
+        ["content-type: application/x-tar"],
+        "{head}"
+    );
 
     // A raw request's header wins over the body's content type too.
     client
@@ -367,7 +549,11 @@ async fn a_body_has_exactly_one_content_type() {
         .await
         .unwrap();
     let head = heads.recv().await.unwrap();
-    assert_eq!(content_types(&head), ["content-type: application/json; charset=utf-8"], "{head}");
+    assert_eq!(
+        content_types(&head),
+        ["content-type: application/json; charset=utf-8"],
+        "{head}"
+    );
 }
 
 /// A hijacked connection over mutual TLS: exec `cat` with stdin, write, close the write
@@ -376,8 +562,12 @@ async fn a_body_has_exactly_one_content_type() {
 async fn mtls_hijacked_exec_with_stdin() {
     use berth::docker::v1_41::{containers, exec, models};
     use tokio::io::AsyncWriteExt;
-    let Some(tls_client) = common::docker_tls().await else { return };
-    let Some(unix_client) = common::docker().await else { return };
+    let Some(tls_client) = common::docker_tls().await else {
+        return;
+    };
+    let Some(unix_client) = common::docker().await else {
+        return;
+    };
     let cleanup = common::Cleanup::new(&unix_client);
     let created = tls_client
         .invoke(containers::ContainerCreate {
@@ -392,7 +582,13 @@ async fn mtls_hijacked_exec_with_stdin() {
         .await
         .expect("ContainerCreate over mTLS");
     cleanup.container(created.id.clone());
-    tls_client.invoke(containers::ContainerStart { id: created.id.clone(), ..Default::default() }).await.unwrap();
+    tls_client
+        .invoke(containers::ContainerStart {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 
     let exec_id = tls_client
         .invoke(containers::ContainerExec {
@@ -401,7 +597,11 @@ async fn mtls_hijacked_exec_with_stdin() {
                 attach_stdin: Some(true),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
-                cmd: Some(vec!["sh".into(), "-c".into(), "tr a-z A-Z; echo end >&2".into()]),
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "tr a-z A-Z; echo end >&2".into(),
+                ]),
                 ..Default::default()
             },
         })
@@ -409,16 +609,27 @@ async fn mtls_hijacked_exec_with_stdin() {
         .unwrap()
         .id;
     let upgraded = tls_client
-        .invoke(exec::ExecStart { id: exec_id.clone(), body: Some(models::ExecStartBody { detach: Some(false), tty: Some(false) }) })
+        .invoke(exec::ExecStart {
+            id: exec_id.clone(),
+            body: Some(models::ExecStartBody {
+                detach: Some(false),
+                tty: Some(false),
+            }),
+        })
         .await
         .expect("ExecStart over mTLS");
     let (frames, mut stdin) = upgraded.split(false);
     let input = "over tls\n".repeat(2000);
     stdin.write_all(input.as_bytes()).await.unwrap();
     stdin.shutdown().await.unwrap();
-    let (out, err) = common::within(30, "exec output over mTLS", frames.collect_output()).await.unwrap();
+    let (out, err) = common::within(30, "exec output over mTLS", frames.collect_output())
+        .await
+        .unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), input.to_uppercase());
     assert_eq!(String::from_utf8(err).unwrap(), "end\n");
-    let inspected = tls_client.invoke(exec::ExecInspect { id: exec_id }).await.unwrap();
+    let inspected = tls_client
+        .invoke(exec::ExecInspect { id: exec_id })
+        .await
+        .unwrap();
     assert_eq!(inspected.exit_code, Some(0));
 }

@@ -24,24 +24,44 @@ pub struct ByteStream {
 impl ByteStream {
     pub(crate) fn new(inner: Inner, idle: Option<Duration>, context: String) -> ByteStream {
         let idle = idle.map(|d| (d, Box::pin(tokio::time::sleep(d))));
-        ByteStream { inner, idle, context }
+        ByteStream {
+            inner,
+            idle,
+            context,
+        }
     }
 
-    pub(crate) fn from_response(response: reqwest::Response, idle: Option<Duration>, endpoint: String, operation: String) -> ByteStream {
+    pub(crate) fn from_response(
+        response: reqwest::Response,
+        idle: Option<Duration>,
+        endpoint: String,
+        operation: String,
+    ) -> ByteStream {
         let op = operation.clone();
         let inner = response.bytes_stream().map(move |chunk| {
             chunk.map_err(|source| {
                 if source.is_timeout() {
-                    Error::Timeout { endpoint: endpoint.clone(), operation: op.clone(), which: "read" }
+                    Error::Timeout {
+                        endpoint: endpoint.clone(),
+                        operation: op.clone(),
+                        which: "read",
+                    }
                 } else {
-                    Error::Transport { endpoint: endpoint.clone(), operation: op.clone(), source }
+                    Error::Transport {
+                        endpoint: endpoint.clone(),
+                        operation: op.clone(),
+                        source,
+                    }
                 }
             })
         });
         ByteStream::new(Box::pin(inner), idle, operation)
     }
 
-    pub(crate) fn from_reader<R: tokio::io::AsyncRead + Send + 'static>(reader: R, context: String) -> ByteStream {
+    pub(crate) fn from_reader<R: tokio::io::AsyncRead + Send + 'static>(
+        reader: R,
+        context: String,
+    ) -> ByteStream {
         let inner = tokio_util::io::ReaderStream::new(reader).map(|r| r.map_err(Error::Io));
         ByteStream::new(Box::pin(inner), None, context)
     }
@@ -62,7 +82,10 @@ impl ByteStream {
     }
 
     /// Copies the stream into a writer (a file, stdout) chunk by chunk; returns the size.
-    pub async fn copy_to<W: tokio::io::AsyncWrite + Unpin>(mut self, writer: &mut W) -> crate::Result<u64> {
+    pub async fn copy_to<W: tokio::io::AsyncWrite + Unpin>(
+        mut self,
+        writer: &mut W,
+    ) -> crate::Result<u64> {
         use tokio::io::AsyncWriteExt;
         let mut total = 0;
         while let Some(chunk) = self.next().await {
@@ -88,7 +111,9 @@ impl Stream for ByteStream {
         match this.inner.as_mut().poll_next(cx) {
             Poll::Ready(item) => {
                 if let Some((duration, sleep)) = &mut this.idle {
-                    sleep.as_mut().reset(tokio::time::Instant::now() + *duration);
+                    sleep
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + *duration);
                 }
                 Poll::Ready(item)
             }

@@ -70,11 +70,21 @@ pub struct FrameStream {
 
 impl FrameStream {
     pub fn new(body: ByteStream) -> FrameStream {
-        FrameStream { body, buffer: BytesMut::new(), tty: false, done: false }
+        FrameStream {
+            body,
+            buffer: BytesMut::new(),
+            tty: false,
+            done: false,
+        }
     }
 
     fn tty(body: ByteStream) -> FrameStream {
-        FrameStream { body, buffer: BytesMut::new(), tty: true, done: false }
+        FrameStream {
+            body,
+            buffer: BytesMut::new(),
+            tty: true,
+            done: false,
+        }
     }
 
     /// Reads every frame; returns (stdout, stderr) concatenated. For short outputs.
@@ -107,7 +117,12 @@ impl FrameStream {
                 }))
             }
         };
-        let length = u32::from_be_bytes([self.buffer[4], self.buffer[5], self.buffer[6], self.buffer[7]]) as usize;
+        let length = u32::from_be_bytes([
+            self.buffer[4],
+            self.buffer[5],
+            self.buffer[6],
+            self.buffer[7],
+        ]) as usize;
         if self.buffer.len() < 8 + length {
             self.buffer.reserve(8 + length - self.buffer.len());
             return None;
@@ -126,7 +141,10 @@ impl Stream for FrameStream {
         loop {
             if this.tty {
                 return match this.body.poll_next_unpin(cx) {
-                    Poll::Ready(Some(Ok(data))) => Poll::Ready(Some(Ok(Frame { stream: StreamKind::Stdout, data }))),
+                    Poll::Ready(Some(Ok(data))) => Poll::Ready(Some(Ok(Frame {
+                        stream: StreamKind::Stdout,
+                        data,
+                    }))),
                     other => other.map(|o| o.map(|r| r.map(|_| unreachable!()))),
                 };
             }
@@ -140,7 +158,10 @@ impl Stream for FrameStream {
                 let rest = this.buffer.split().freeze();
                 return Poll::Ready(Some(Err(Error::Stream {
                     operation: String::new(),
-                    message: format!("the stream ended inside a frame ({} bytes left)", rest.len()),
+                    message: format!(
+                        "the stream ended inside a frame ({} bytes left)",
+                        rest.len()
+                    ),
                     raw: rest,
                 })));
             }
@@ -166,8 +187,13 @@ mod tests {
     }
 
     fn chunks(parts: Vec<Vec<u8>>) -> ByteStream {
-        let items: Vec<crate::Result<Bytes>> = parts.into_iter().map(|p| Ok(Bytes::from(p))).collect();
-        ByteStream::new(Box::pin(futures_util::stream::iter(items)), None, "test".into())
+        let items: Vec<crate::Result<Bytes>> =
+            parts.into_iter().map(|p| Ok(Bytes::from(p))).collect();
+        ByteStream::new(
+            Box::pin(futures_util::stream::iter(items)),
+            None,
+            "test".into(),
+        )
     }
 
     #[tokio::test]
@@ -177,9 +203,18 @@ mod tests {
         all.extend(frame(1, b""));
         // Cut everywhere, one byte per chunk.
         let parts = all.iter().map(|b| vec![*b]).collect();
-        let frames: Vec<Frame> = FrameStream::new(chunks(parts)).map(|f| f.unwrap()).collect().await;
+        let frames: Vec<Frame> = FrameStream::new(chunks(parts))
+            .map(|f| f.unwrap())
+            .collect()
+            .await;
         assert_eq!(frames.len(), 3);
-        assert_eq!(frames[0], Frame { stream: StreamKind::Stdout, data: Bytes::from_static(b"hello\n") });
+        assert_eq!(
+            frames[0],
+            Frame {
+                stream: StreamKind::Stdout,
+                data: Bytes::from_static(b"hello\n")
+            }
+        );
         assert_eq!(frames[1].stream, StreamKind::Stderr);
         assert!(frames[2].data.is_empty());
     }
@@ -189,7 +224,9 @@ mod tests {
         let mut bytes = frame(1, b"hello");
         bytes.truncate(10);
         let items: Vec<_> = FrameStream::new(chunks(vec![bytes])).collect().await;
-        assert!(matches!(&items[0], Err(Error::Stream { message, .. }) if message.contains("inside a frame")));
+        assert!(
+            matches!(&items[0], Err(Error::Stream { message, .. }) if message.contains("inside a frame"))
+        );
     }
 
     #[tokio::test]

@@ -38,7 +38,13 @@ struct ErrorProbe {
 
 impl<T: DeserializeOwned> JsonLines<T> {
     pub(crate) fn new(operation: String, body: ByteStream) -> JsonLines<T> {
-        JsonLines { operation, body, buffer: BytesMut::new(), done: false, item: PhantomData }
+        JsonLines {
+            operation,
+            body,
+            buffer: BytesMut::new(),
+            done: false,
+            item: PhantomData,
+        }
     }
 
     /// Reads the whole stream; fails on the first error item.
@@ -52,7 +58,11 @@ impl<T: DeserializeOwned> JsonLines<T> {
 
     fn decode(&self, line: Bytes) -> crate::Result<T> {
         if let Ok(probe) = serde_json::from_slice::<ErrorProbe>(&line) {
-            let detail = probe.error_detail.as_ref().and_then(|d| d.get("message")).and_then(|m| m.as_str());
+            let detail = probe
+                .error_detail
+                .as_ref()
+                .and_then(|d| d.get("message"))
+                .and_then(|m| m.as_str());
             let message = match (&probe.error, detail) {
                 (_, Some(m)) => Some(m.to_string()),
                 (Some(serde_json::Value::String(s)), None) if !s.is_empty() => Some(s.clone()),
@@ -60,7 +70,11 @@ impl<T: DeserializeOwned> JsonLines<T> {
                 _ => None,
             };
             if let Some(message) = message {
-                return Err(Error::Stream { operation: self.operation.clone(), message, raw: line });
+                return Err(Error::Stream {
+                    operation: self.operation.clone(),
+                    message,
+                    raw: line,
+                });
             }
         }
         crate::response::decode_json(&self.operation, &line)
@@ -119,20 +133,42 @@ mod tests {
     }
 
     fn lines(parts: &[&str]) -> JsonLines<Item> {
-        let items: Vec<crate::Result<Bytes>> = parts.iter().map(|p| Ok(Bytes::from(p.to_string()))).collect();
-        JsonLines::new("Test".into(), ByteStream::new(Box::pin(futures_util::stream::iter(items)), None, "t".into()))
+        let items: Vec<crate::Result<Bytes>> = parts
+            .iter()
+            .map(|p| Ok(Bytes::from(p.to_string())))
+            .collect();
+        JsonLines::new(
+            "Test".into(),
+            ByteStream::new(
+                Box::pin(futures_util::stream::iter(items)),
+                None,
+                "t".into(),
+            ),
+        )
     }
 
     #[tokio::test]
     async fn objects_across_chunks_and_crlf() {
-        let items: Vec<_> = lines(&["{\"status\":\"a\"}\r\n{\"sta", "tus\":\"b\"}\n\n{\"status\":\"c\"}"]).collect().await;
+        let items: Vec<_> = lines(&[
+            "{\"status\":\"a\"}\r\n{\"sta",
+            "tus\":\"b\"}\n\n{\"status\":\"c\"}",
+        ])
+        .collect()
+        .await;
         let items: Vec<Item> = items.into_iter().map(|i| i.unwrap()).collect();
-        assert_eq!(items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
     }
 
     #[tokio::test]
     async fn error_items_become_errors() {
-        let items: Vec<_> = lines(&["{\"status\":\"a\"}\n{\"errorDetail\":{\"message\":\"denied\"},\"error\":\"denied\"}\n"]).collect().await;
+        let items: Vec<_> = lines(&[
+            "{\"status\":\"a\"}\n{\"errorDetail\":{\"message\":\"denied\"},\"error\":\"denied\"}\n",
+        ])
+        .collect()
+        .await;
         assert!(items[0].is_ok());
         assert!(matches!(&items[1], Err(Error::Stream { message, .. }) if message == "denied"));
     }

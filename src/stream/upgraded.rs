@@ -30,11 +30,15 @@ impl std::fmt::Debug for Upgraded {
 
 impl Upgraded {
     pub(crate) fn hijacked(io: reqwest::Upgraded) -> Upgraded {
-        Upgraded { io: Io::Hijacked(io) }
+        Upgraded {
+            io: Io::Hijacked(io),
+        }
     }
 
     pub(crate) fn from_stream(stream: ByteStream) -> Upgraded {
-        Upgraded { io: Io::ReadOnly(Box::pin(stream.into_async_read())) }
+        Upgraded {
+            io: Io::ReadOnly(Box::pin(stream.into_async_read())),
+        }
     }
 
     /// The read half as a frame stream (no TTY) or raw frames (TTY), and the write half.
@@ -52,7 +56,11 @@ pub struct UpgradedWriter {
 }
 
 impl AsyncWrite for UpgradedWriter {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -64,7 +72,11 @@ impl AsyncWrite for UpgradedWriter {
 }
 
 impl AsyncRead for Upgraded {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         match &mut self.io {
             Io::Hijacked(io) => Pin::new(io).poll_read(cx, buf),
             Io::ReadOnly(r) => r.as_mut().poll_read(cx, buf),
@@ -73,10 +85,16 @@ impl AsyncRead for Upgraded {
 }
 
 impl AsyncWrite for Upgraded {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         match &mut self.io {
             Io::Hijacked(io) => Pin::new(io).poll_write(cx, buf),
-            Io::ReadOnly(_) => Poll::Ready(Err(std::io::Error::other("the engine did not hijack this connection: it is read-only"))),
+            Io::ReadOnly(_) => Poll::Ready(Err(std::io::Error::other(
+                "the engine did not hijack this connection: it is read-only",
+            ))),
         }
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

@@ -15,11 +15,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use berth::{Client, Method};
 
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_string())
 }
 
 pub fn docker_uri() -> String {
-    format!("unix://{}", env_or("BERTH_DOCKER_SOCK", "/var/run/docker.sock"))
+    format!(
+        "unix://{}",
+        env_or("BERTH_DOCKER_SOCK", "/var/run/docker.sock")
+    )
 }
 
 pub fn docker_tls_uri() -> String {
@@ -31,15 +37,24 @@ pub fn cert_dir() -> String {
 }
 
 pub fn cert_dir_encrypted() -> String {
-    env_or("BERTH_DOCKER_CERT_PATH_ENCRYPTED", "/tmp/berth-engines/certs/client-encrypted")
+    env_or(
+        "BERTH_DOCKER_CERT_PATH_ENCRYPTED",
+        "/tmp/berth-engines/certs/client-encrypted",
+    )
 }
 
 pub fn cert_dir_untrusted() -> String {
-    env_or("BERTH_DOCKER_CERT_PATH_UNTRUSTED", "/tmp/berth-engines/certs/untrusted")
+    env_or(
+        "BERTH_DOCKER_CERT_PATH_UNTRUSTED",
+        "/tmp/berth-engines/certs/untrusted",
+    )
 }
 
 pub fn podman_uri() -> String {
-    format!("unix://{}", env_or("BERTH_PODMAN_SOCK", "/run/podman/podman.sock"))
+    format!(
+        "unix://{}",
+        env_or("BERTH_PODMAN_SOCK", "/run/podman/podman.sock")
+    )
 }
 
 /// `127.0.0.1:5000`
@@ -68,7 +83,9 @@ pub fn in_ci() -> bool {
 /// Returns `None` so that callers can `let Some(..) = .. else { return };`.
 pub fn unavailable<T>(what: &str, endpoint: &str, why: &dyn std::fmt::Display) -> Option<T> {
     if in_ci() {
-        panic!("CI is set and {what} does not answer at {endpoint}: {why} (run `scripts/engines up`)");
+        panic!(
+            "CI is set and {what} does not answer at {endpoint}: {why} (run `scripts/engines up`)"
+        );
     }
     eprintln!("SKIPPED: {what} does not answer at {endpoint}: {why} (run `scripts/engines up`; set CI=1 to make this a failure)");
     None
@@ -76,7 +93,11 @@ pub fn unavailable<T>(what: &str, endpoint: &str, why: &dyn std::fmt::Display) -
 
 /// A client for `uri` whose engine answers `GET /_ping`, or `None` (see [`unavailable`]).
 async fn answering(what: &str, uri: &str, builder: berth::ClientBuilder) -> Option<Client> {
-    let client = match builder.connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(120)).build() {
+    let client = match builder
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(120))
+        .build()
+    {
         Ok(client) => client,
         Err(e) => return unavailable(what, uri, &e),
     };
@@ -102,7 +123,12 @@ pub async fn docker_tls() -> Option<Client> {
         Ok(tls) => tls,
         Err(e) => return unavailable("docker (mTLS material)", &cert_dir(), &e),
     };
-    answering("docker over mTLS", &uri, Client::builder(uri.clone()).tls(tls)).await
+    answering(
+        "docker over mTLS",
+        &uri,
+        Client::builder(uri.clone()).tls(tls),
+    )
+    .await
 }
 
 /// podman's API service.
@@ -114,13 +140,22 @@ pub async fn podman() -> Option<Client> {
 /// The htpasswd registry: `GET /v2/` answers 401 without credentials.
 pub async fn registry_up() -> bool {
     let uri = format!("http://{}", registry());
-    let client = match Client::builder(uri.clone()).connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(10)).build() {
+    let client = match Client::builder(uri.clone())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
         Ok(c) => c,
         Err(e) => return unavailable::<()>("the registry", &uri, &e).is_some(),
     };
     match client.request(Method::Get, "/v2/").send().await {
         Err(e) if e.status() == Some(401) => true,
-        Ok(r) => unavailable::<()>("the registry", &uri, &format!("/v2/ answered {} without credentials", r.status())).is_some(),
+        Ok(r) => unavailable::<()>(
+            "the registry",
+            &uri,
+            &format!("/v2/ answered {} without credentials", r.status()),
+        )
+        .is_some(),
         Err(e) => unavailable::<()>("the registry", &uri, &e).is_some(),
     }
 }
@@ -129,13 +164,20 @@ pub async fn registry_up() -> bool {
 pub fn unique(what: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() % 1_000_000_000;
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros()
+        % 1_000_000_000;
     format!("berth-it-{what}-{}-{n}-{t}", std::process::id())
 }
 
 /// Seconds since the epoch, as the engines' `since` / `until` take them.
 pub fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +198,10 @@ pub struct Cleanup {
 
 impl Cleanup {
     pub fn new(client: &Client) -> Cleanup {
-        Cleanup { uri: client.endpoint().to_string(), items: Mutex::new(Vec::new()) }
+        Cleanup {
+            uri: client.endpoint().to_string(),
+            items: Mutex::new(Vec::new()),
+        }
     }
 
     fn push(&self, item: Resource) {
@@ -190,18 +235,41 @@ impl Drop for Cleanup {
         // Drop cannot await: a thread with its own runtime does the removals, and the
         // test waits for it.
         let done = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             runtime.block_on(async move {
-                let client = Client::builder(uri).timeout(Duration::from_secs(60)).build().expect("cleanup client");
+                let client = Client::builder(uri)
+                    .timeout(Duration::from_secs(60))
+                    .build()
+                    .expect("cleanup client");
                 // Containers first (they hold networks, volumes and images), then the rest.
-                for item in items.iter().rev().filter(|i| matches!(i, Resource::Container(_))).chain(
-                    items.iter().rev().filter(|i| !matches!(i, Resource::Container(_))),
-                ) {
+                for item in items
+                    .iter()
+                    .rev()
+                    .filter(|i| matches!(i, Resource::Container(_)))
+                    .chain(
+                        items
+                            .iter()
+                            .rev()
+                            .filter(|i| !matches!(i, Resource::Container(_))),
+                    )
+                {
                     let request = match item {
-                        Resource::Container(id) => client.request(Method::Delete, format!("/containers/{id}")).query("force", "true").query("v", "true"),
-                        Resource::Network(id) => client.request(Method::Delete, format!("/networks/{id}")),
-                        Resource::Volume(name) => client.request(Method::Delete, format!("/volumes/{name}")).query("force", "true"),
-                        Resource::Image(name) => client.request(Method::Delete, format!("/images/{name}")).query("force", "true"),
+                        Resource::Container(id) => client
+                            .request(Method::Delete, format!("/containers/{id}"))
+                            .query("force", "true")
+                            .query("v", "true"),
+                        Resource::Network(id) => {
+                            client.request(Method::Delete, format!("/networks/{id}"))
+                        }
+                        Resource::Volume(name) => client
+                            .request(Method::Delete, format!("/volumes/{name}"))
+                            .query("force", "true"),
+                        Resource::Image(name) => client
+                            .request(Method::Delete, format!("/images/{name}"))
+                            .query("force", "true"),
                     };
                     match request.send().await {
                         Ok(_) => {}
@@ -224,7 +292,9 @@ pub fn tar_of(entries: &[(&str, u32, &[u8])]) -> Vec<u8> {
         header.set_mode(*mode);
         header.set_mtime(0);
         header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, path, *data).expect("tar entry");
+        builder
+            .append_data(&mut header, path, *data)
+            .expect("tar entry");
     }
     builder.into_inner().expect("tar")
 }
@@ -251,7 +321,12 @@ pub fn file_in_tar(archive: &[u8], name: &str) -> Option<Vec<u8>> {
     let mut archive = tar::Archive::new(archive);
     for entry in archive.entries().expect("tar entries") {
         let mut entry = entry.expect("tar entry");
-        let path = entry.path().expect("tar path").to_string_lossy().trim_start_matches("./").to_string();
+        let path = entry
+            .path()
+            .expect("tar path")
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_string();
         if path == name {
             let mut data = Vec::new();
             entry.read_to_end(&mut data).expect("tar read");
