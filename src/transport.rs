@@ -130,6 +130,7 @@ fn configure_tls(
     mut http: reqwest::ClientBuilder,
     tls: Option<&TlsMaterial>,
 ) -> crate::Result<reqwest::ClientBuilder> {
+    use crate::error::chain;
     let config = |message: String| Error::Config { message };
     if let Some(tls) = tls {
         if let Some(ca) = &tls.ca {
@@ -243,8 +244,6 @@ pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<S
     }
     None
 }
-
-use crate::error::chain;
 
 pub(crate) fn docker_from_env() -> crate::Result<ClientBuilder> {
     let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
