@@ -132,7 +132,13 @@ impl RawResponse {
 
 /// Decodes JSON, naming the path of the field that failed and keeping the body.
 pub(crate) fn decode_json<T: DeserializeOwned>(operation: &str, body: &Bytes) -> crate::Result<T> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    // An empty body is read as `null`: a JSON value or an `Option` decodes, a struct fails.
+    let input: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(input);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| Error::Decode {
         operation: operation.to_string(),
         path: e.path().to_string(),

@@ -63,6 +63,11 @@ pub const FIXUPS: &[Fixup] = &[
         apply: json_lines_progress,
     },
     Fixup {
+        name: "undocumented-json-bodies",
+        reason: "Podman 4.9's spec drops the schema of many JSON answers (version, info, inspect, create); keep them as JSON values",
+        apply: undocumented_json_bodies,
+    },
+    Fixup {
         name: "tar-request-bodies",
         reason: "tar bodies are `type: string` with JSON or octet-stream content types; dockerd's build wants application/x-tar",
         apply: tar_request_bodies,
@@ -342,6 +347,14 @@ fn podman_item(id: &str) -> Option<Value> {
                 "timeNano": { "type": "integer", "format": "int64" }
             }
         })),
+        "ContainersStatsAllLibpod" => Some(json!({
+            "type": "object",
+            "description": "One stats report: every container's stats at one time.",
+            "properties": {
+                "Error": { "description": "Set when the stats could not be read." },
+                "Stats": { "type": "array", "items": { "$ref": "#/components/schemas/ContainerStats" } }
+            }
+        })),
         _ => None,
     }
 }
@@ -365,6 +378,13 @@ fn json_lines_progress(document: &mut Value, _: &str) -> usize {
             // Older Docker versions lack the named item (EventMessage before 1.40, stats
             // before 1.48): the declared success schema, else any JSON object.
             _ => podman_item(&id)
+                .filter(|item| {
+                    let wants_stats = item.pointer("/properties/Stats/items/$ref").is_some();
+                    !wants_stats
+                        || snapshot
+                            .pointer("/components/schemas/ContainerStats")
+                            .is_some()
+                })
                 .or_else(|| {
                     success_schema(&snapshot, op)
                         .filter(|s| s.get("format") != Some(&json!("binary")))
@@ -373,6 +393,52 @@ fn json_lines_progress(document: &mut Value, _: &str) -> usize {
         };
         op.insert(ext::ITEM.into(), item);
         count += set_kind(op, "json-lines");
+    }
+    count
+}
+
+fn undocumented_json_bodies(document: &mut Value, engine: &str) -> usize {
+    if engine != "podman" {
+        return 0;
+    }
+    let responses = document
+        .pointer("/components/responses")
+        .cloned()
+        .unwrap_or(json!({}));
+    let mut count = 0;
+    for op in operations(document) {
+        if op.contains_key(ext::RESPONSE)
+            || list(op, ext::PRODUCES).first().map(String::as_str) != Some("application/json")
+        {
+            continue;
+        }
+        let Some(statuses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (status, response) in statuses.iter_mut() {
+            if status != "200" && status != "201" {
+                continue;
+            }
+            // Only a named answer (`$ref: #/responses/infoResponse`) promises a body; an
+            // inline "no error" or the shared `ok` does not.
+            let Some(target) = response
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/responses/"))
+            else {
+                continue;
+            };
+            let Some(shared) = responses
+                .get(target)
+                .filter(|r| r.get("content").is_none() && target != "ok")
+            else {
+                continue;
+            };
+            let mut inlined = shared.clone();
+            inlined["content"] = json!({ "application/json": { "schema": {} } });
+            *response = inlined;
+            count += 1;
+        }
     }
     count
 }

@@ -522,6 +522,8 @@ impl<'a> Lowering<'a> {
             let media = response.content.iter().next();
             let text = media.is_some_and(|(ct, _)| ct.starts_with("text/"));
             let ty = match media.and_then(|(_, m)| m.schema.as_ref()) {
+                // No Content and Not Modified have no body, whatever the spec attaches.
+                _ if status == 204 || status == 304 => None,
                 Some(schema) if status < 400 => {
                     let place = if success_count == 1 {
                         format!("{type_base}Response")

@@ -129,11 +129,25 @@ fn field(f: &Field, boxed: bool, models: &TokenStream) -> TokenStream {
     if boxed {
         ty = quote!(Box<#ty>);
     }
-    if f.optional {
+    // Daemons send one string where the spec says a list of them (Entrypoint, Cmd).
+    let string_list = f.ty == Ty::Vec(Box::new(Ty::String));
+    if f.optional && string_list {
+        quote! {
+            #docs
+            #[serde(rename = #json_name, default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::de::optional_string_or_list")]
+            pub #name: Option<#ty>,
+        }
+    } else if f.optional {
         quote! {
             #docs
             #[serde(rename = #json_name, default, skip_serializing_if = "Option::is_none")]
             pub #name: Option<#ty>,
+        }
+    } else if string_list {
+        quote! {
+            #docs
+            #[serde(rename = #json_name, default, deserialize_with = "crate::de::string_or_list")]
+            pub #name: #ty,
         }
     } else {
         // Daemons send `null` for required values too (arrays and maps above all).
