@@ -525,3 +525,95 @@ async fn podman_and_docker_clients_side_by_side() {
         ("OK".to_string(), "OK".to_string())
     );
 }
+
+/// v5.1.0's typed answers against podman 4.3.1: a second start is a body-less 304, stats
+/// reports are typed, and an answer that does not fit says where.
+#[tokio::test]
+async fn podman_libpod_v5_1_0_typed_answers() {
+    let Some(client) = common::podman().await else {
+        return;
+    };
+    let cleanup = Cleanup::new(&client);
+    let name = common::unique("p51");
+    cleanup.container(name.clone());
+    use v5_1_0::libpod::containers as libpod;
+
+    let created = client
+        .invoke(libpod::ContainerCreateLibpod {
+            body: v5_1_0::models::SpecGenerator {
+                name: Some(name.clone()),
+                image: Some(common::test_image()),
+                command: Some(vec!["sleep".into(), "300".into()]),
+                ..Default::default()
+            },
+        })
+        .await
+        .expect("v5.1.0 ContainerCreateLibpod");
+    let id = created.id.clone();
+    assert!(!id.is_empty(), "{created:?}");
+
+    let start = || {
+        client.invoke(libpod::ContainerStartLibpod {
+            name: name.clone(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        start().await.expect("start"),
+        libpod::ContainerStartLibpodResponse::NoContent
+    );
+    assert_eq!(
+        start().await.expect("start again"),
+        libpod::ContainerStartLibpodResponse::NotModified
+    );
+
+    // Podman 5 made Config.StopSignal a string; 4.3.1 still sends a number. The decode
+    // error names the operation and the field, and keeps the whole body.
+    let error = client
+        .invoke(libpod::ContainerInspectLibpod {
+            name: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a 4.3.1 answer does not fit the 5.1.0 type");
+    match &error {
+        Error::Decode {
+            operation,
+            path,
+            body,
+            ..
+        } => {
+            assert_eq!(operation, "ContainerInspectLibpod");
+            assert_eq!(path, "Config.StopSignal", "{error}");
+            assert!(
+                body.starts_with(b"{") && body.len() > 1000,
+                "the raw body is kept"
+            );
+        }
+        other => panic!("expected a decode error, got {other}"),
+    }
+
+    let stats = client
+        .invoke(libpod::ContainersStatsAllLibpod {
+            containers: Some(vec![id.clone(), name.clone()]),
+            stream: Some(false),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainersStatsAllLibpod");
+    let reports = within(30, "stats", stats.collect_all())
+        .await
+        .expect("stats");
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let entries = reports[0].stats.as_deref().unwrap_or_default();
+    assert_eq!(
+        entries.len(),
+        2,
+        "one entry per name asked for: {entries:?}"
+    );
+    for entry in entries {
+        assert_eq!(entry.container_id.as_deref(), Some(id.as_str()));
+        assert_eq!(entry.name.as_deref(), Some(name.as_str()));
+        assert!(entry.mem_usage.unwrap_or(0) > 0, "{entry:?}");
+    }
+}
