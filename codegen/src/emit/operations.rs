@@ -166,12 +166,16 @@ fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStrea
             type Output = #output;
             const INFO: &'static crate::OperationInfo = &#info_ident;
 
+            // Inline: codegen happens only in the crates that call the operation, so the
+            // decoders of the operations a program never uses are never compiled.
+            #[inline]
             #[allow(unused_variables)]
             fn write(self, request: &mut crate::RequestParts) {
                 #(#writes)*
                 #body_write
             }
 
+            #[inline]
             fn decode(response: crate::RawResponse) -> crate::Result<Self::Output> {
                 #decode
             }
