@@ -9,6 +9,7 @@ use crate::request::{PartsBody, RequestParts};
 use crate::response::{RawResponse, ResponseBody};
 use crate::stream::{ByteStream, Upgraded};
 use crate::transport::{self, Endpoint, TlsMaterial};
+use crate::version::{self, ServerVersion, VersionPolicy};
 use crate::Error;
 
 /// A connection to one engine endpoint. Cheap to clone; clones share the pool.
@@ -25,6 +26,10 @@ struct Inner {
     /// What error messages call the endpoint (`unix:///var/run/docker.sock`).
     endpoint: String,
     call_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    version_policy: VersionPolicy,
+    /// Asked once, on the first call that needs it.
+    server_version: tokio::sync::OnceCell<ServerVersion>,
 }
 
 /// Options for a [`Client`].
@@ -35,6 +40,8 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     call_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    version_policy: VersionPolicy,
 }
 
 impl ClientBuilder {
@@ -54,6 +61,19 @@ impl ClientBuilder {
     /// streams too).
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// How long sending a streamed request body may stall (the engine not taking bytes).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// What to do with a module the server's API version does not cover; see
+    /// [`VersionPolicy`] (default: check, and fail early with a clear error).
+    pub fn version_policy(mut self, policy: VersionPolicy) -> Self {
+        self.version_policy = policy;
         self
     }
 
@@ -84,6 +104,9 @@ impl ClientBuilder {
                 base,
                 endpoint: endpoint.display(),
                 call_timeout: self.call_timeout,
+                write_timeout: self.write_timeout,
+                version_policy: self.version_policy,
+                server_version: tokio::sync::OnceCell::new(),
             }),
         })
     }
@@ -138,6 +161,15 @@ impl Client {
 
     /// The one request pipeline: typed calls, calls by name and raw requests all end here.
     pub async fn execute(&self, parts: RequestParts) -> crate::Result<RawResponse> {
+        let prefix = match parts.info {
+            Some(info) => self.prefix_for(info).await?,
+            None => String::new(),
+        };
+        self.send_parts(parts, &prefix).await
+    }
+
+    /// Sends parts under an API version prefix (empty for raw requests).
+    async fn send_parts(&self, parts: RequestParts, prefix: &str) -> crate::Result<RawResponse> {
         let operation = parts.operation.to_string();
         let invalid = |message: String| Error::InvalidRequest {
             operation: operation.clone(),
@@ -147,7 +179,6 @@ impl Client {
             return Err(invalid(message));
         }
         let path = parts.rendered_path().map_err(invalid)?;
-        let prefix = parts.info.map_or("", |info| info.api.prefix);
         let mut url = format!("{}{prefix}{path}", self.inner.base);
         if !parts.query.is_empty() {
             let mut query = form_urlencoded::Serializer::new(String::new());
@@ -161,11 +192,15 @@ impl Client {
         for (name, value) in &parts.headers {
             request = request.header(name.as_ref(), value);
         }
+        let progress = match (&parts.body, self.inner.write_timeout) {
+            (PartsBody::Stream(_), Some(_)) => Some(Arc::new(Progress::new())),
+            _ => None,
+        };
         match parts.body {
             PartsBody::None => {}
             PartsBody::Json(json) => request = request.body(json.map_err(invalid)?),
             PartsBody::Stream(body) => {
-                if let Some(body) = body.into_reqwest() {
+                if let Some(body) = body.into_reqwest(progress.as_ref()) {
                     request = request.body(body);
                 }
             }
@@ -192,11 +227,12 @@ impl Client {
         }
 
         let started = Instant::now();
+        let send = self.send_watched(request, progress, &operation);
         let sent = match (buffered, self.inner.call_timeout) {
-            (false, Some(t)) => tokio::time::timeout(t, request.send())
+            (false, Some(t)) => tokio::time::timeout(t, send)
                 .await
-                .map_err(|_| self.timeout(&operation, "call"))?,
-            _ => request.send().await,
+                .map_err(|_| self.timeout(&operation, "call"))??,
+            _ => send.await?,
         };
         let response = sent.map_err(|e| self.transport_error(e, &operation, started))?;
         let status = response.status().as_u16();
@@ -240,6 +276,84 @@ impl Client {
             headers,
             body,
         })
+    }
+
+    /// The API version prefix for an operation, after the version policy has had its say.
+    async fn prefix_for(&self, info: &'static crate::OperationInfo) -> crate::Result<String> {
+        let api = info.api;
+        // Podman serves any version prefix; `_ping` is how clients learn versions.
+        if api.engine != "docker"
+            || info.category == "_ping"
+            || self.inner.version_policy == VersionPolicy::Off
+        {
+            return Ok(api.prefix.to_string());
+        }
+        let server = self.server_version().await?;
+        match version::decide(self.inner.version_policy, api.version, &server) {
+            Ok(None) => Ok(api.prefix.to_string()),
+            Ok(Some(negotiated)) => Ok(format!("/v{negotiated}")),
+            Err(()) => Err(Error::UnsupportedVersion {
+                operation: info.id.to_string(),
+                requested: api.version.to_string(),
+                server_min: server.min_api_version,
+                server_max: server.api_version,
+            }),
+        }
+    }
+
+    /// The server's API versions (`GET /version`), asked once per client and kept. A
+    /// server that does not answer it (an API error) is taken as unknown: calls go as is.
+    pub async fn server_version(&self) -> crate::Result<ServerVersion> {
+        let asked = self
+            .inner
+            .server_version
+            .get_or_try_init(|| async {
+                match self
+                    .send_parts(RequestParts::raw(Method::Get, "/version"), "")
+                    .await
+                {
+                    Ok(response) => Ok(response.json::<ServerVersion>().unwrap_or(ServerVersion {
+                        api_version: String::new(),
+                        min_api_version: String::new(),
+                        version: String::new(),
+                    })),
+                    Err(Error::Api(_)) => Ok(ServerVersion {
+                        api_version: String::new(),
+                        min_api_version: String::new(),
+                        version: String::new(),
+                    }),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+        Ok(asked.clone())
+    }
+
+    /// Sends, failing with a `write` timeout when a streamed body stalls for longer than
+    /// the write timeout (the engine not taking bytes).
+    async fn send_watched(
+        &self,
+        request: reqwest::RequestBuilder,
+        progress: Option<Arc<Progress>>,
+        operation: &str,
+    ) -> crate::Result<Result<reqwest::Response, reqwest::Error>> {
+        let send = request.send();
+        let (Some(progress), Some(limit)) = (progress, self.inner.write_timeout) else {
+            return Ok(send.await);
+        };
+        let mut send = std::pin::pin!(send);
+        let tick = (limit / 4).max(Duration::from_millis(5));
+        loop {
+            let check = std::pin::pin!(tokio::time::sleep(tick));
+            match futures_util::future::select(send.as_mut(), check).await {
+                futures_util::future::Either::Left((result, _)) => return Ok(result),
+                futures_util::future::Either::Right(_) => {
+                    if !progress.is_finished() && progress.idle() > limit {
+                        return Err(self.timeout(operation, "write"));
+                    }
+                }
+            }
+        }
     }
 
     fn timeout(&self, operation: &str, which: &'static str) -> Error {
@@ -318,5 +432,45 @@ impl RawRequest {
 
     pub async fn send(self) -> crate::Result<RawResponse> {
         self.client.execute(self.parts).await
+    }
+}
+
+/// How a streamed request body is getting on: the write timeout's watchdog reads it.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    started: Instant,
+    last_ms: std::sync::atomic::AtomicU64,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            started: Instant::now(),
+            last_ms: 0.into(),
+            finished: false.into(),
+        }
+    }
+
+    /// A chunk was taken by the transport.
+    pub(crate) fn touch(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.last_ms
+            .store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The body is exhausted: from here on, waiting is the read timeout's business.
+    pub(crate) fn finish(&self) {
+        self.finished
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(std::sync::atomic::Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
     }
 }

@@ -22,6 +22,7 @@ mod request;
 mod response;
 pub mod stream;
 mod transport;
+pub mod version;
 
 pub use client::{Client, ClientBuilder, RawRequest};
 pub use error::{ApiError, Error, Result};
@@ -33,5 +34,6 @@ pub use request::{Body, ParamValue, RequestParts};
 pub use response::RawResponse;
 pub use stream::{ByteStream, Frame, FrameStream, JsonLines, Multiplexed, StreamKind, Upgraded};
 pub use transport::{Endpoint, TlsMaterial};
+pub use version::{ServerVersion, VersionPolicy};
 
 include!(concat!(env!("OUT_DIR"), "/engines.rs"));

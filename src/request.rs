@@ -79,10 +79,22 @@ impl ParamValue for serde_json::Value {
     }
 }
 
+type ChunkStream =
+    std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, BoxError>> + Send>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// A request body: bytes in memory, or a stream (file, reader) that is never read whole.
 #[derive(Default)]
 pub struct Body {
-    inner: Option<reqwest::Body>,
+    inner: BodyInner,
+}
+
+#[derive(Default)]
+enum BodyInner {
+    #[default]
+    Empty,
+    Bytes(Bytes),
+    Stream(ChunkStream),
 }
 
 impl Body {
@@ -92,10 +104,12 @@ impl Body {
         S: futures_core::Stream<Item = Result<B, E>> + Send + 'static,
         Bytes: From<B>,
         B: 'static,
-        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+        E: Into<BoxError> + 'static,
     {
+        use futures_util::StreamExt;
+        let stream = stream.map(|chunk| chunk.map(Bytes::from).map_err(Into::into));
         Body {
-            inner: Some(reqwest::Body::wrap_stream(stream)),
+            inner: BodyInner::Stream(Box::pin(stream)),
         }
     }
 
@@ -109,19 +123,45 @@ impl Body {
         Ok(Body::from_reader(tokio::fs::File::open(path).await?))
     }
 
-    pub(crate) fn into_reqwest(self) -> Option<reqwest::Body> {
-        self.inner
+    /// The body for reqwest; a stream reports its progress to `progress` when given (the
+    /// write timeout's watchdog).
+    pub(crate) fn into_reqwest(
+        self,
+        progress: Option<&std::sync::Arc<crate::client::Progress>>,
+    ) -> Option<reqwest::Body> {
+        match self.inner {
+            BodyInner::Empty => None,
+            BodyInner::Bytes(bytes) => Some(reqwest::Body::from(bytes)),
+            BodyInner::Stream(stream) => match progress {
+                None => Some(reqwest::Body::wrap_stream(stream)),
+                Some(progress) => {
+                    use futures_util::StreamExt;
+                    let progress = progress.clone();
+                    progress.touch();
+                    let ended = progress.clone();
+                    let tracked = stream
+                        .map(move |chunk| {
+                            progress.touch();
+                            chunk
+                        })
+                        // Polled only once the body is exhausted: the watchdog stops there.
+                        .chain(futures_util::stream::poll_fn(move |_| {
+                            ended.finish();
+                            std::task::Poll::Ready(None)
+                        }));
+                    Some(reqwest::Body::wrap_stream(tracked))
+                }
+            },
+        }
     }
 }
 
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
-            None => f.write_str("Body(empty)"),
-            Some(b) => match b.as_bytes() {
-                Some(bytes) => write!(f, "Body({} bytes)", bytes.len()),
-                None => f.write_str("Body(stream)"),
-            },
+            BodyInner::Empty => f.write_str("Body(empty)"),
+            BodyInner::Bytes(bytes) => write!(f, "Body({} bytes)", bytes.len()),
+            BodyInner::Stream(_) => f.write_str("Body(stream)"),
         }
     }
 }
@@ -130,7 +170,7 @@ macro_rules! body_from {
     ($($t:ty),*) => {$(
         impl From<$t> for Body {
             fn from(value: $t) -> Body {
-                Body { inner: Some(reqwest::Body::from(value)) }
+                Body { inner: BodyInner::Bytes(Bytes::from(value)) }
             }
         }
     )*};

@@ -49,6 +49,8 @@ async fn connect_timeout_fires() {
         held.len()
     );
     let client = Client::builder(format!("http://{addr}"))
+        // A stand-in server, not an engine: it is not asked for its API versions.
+        .version_policy(berth::VersionPolicy::Off)
         .connect_timeout(Duration::from_millis(400))
         .build()
         .unwrap();
@@ -102,6 +104,8 @@ async fn silent_server() -> std::net::SocketAddr {
 async fn read_timeout_fires() {
     let addr = silent_server().await;
     let client = Client::builder(format!("http://{addr}"))
+        // A stand-in server, not an engine: it is not asked for its API versions.
+        .version_policy(berth::VersionPolicy::Off)
         .read_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
@@ -136,6 +140,8 @@ async fn read_timeout_fires() {
 async fn call_timeout_fires() {
     let addr = silent_server().await;
     let client = Client::builder(format!("http://{addr}"))
+        // A stand-in server, not an engine: it is not asked for its API versions.
+        .version_policy(berth::VersionPolicy::Off)
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
@@ -171,6 +177,8 @@ async fn call_timeout_fires() {
 
     // With both set, the shorter one is the one that fires.
     let client = Client::builder(format!("http://{addr}"))
+        // A stand-in server, not an engine: it is not asked for its API versions.
+        .version_policy(berth::VersionPolicy::Off)
         .timeout(Duration::from_millis(300))
         .read_timeout(Duration::from_secs(30))
         .build()
@@ -319,6 +327,8 @@ async fn a_body_has_exactly_one_content_type() {
     use berth::docker::v1_41::{build, models};
     let (addr, mut heads) = recording_server().await;
     let client = Client::builder(format!("http://{addr}"))
+        // A stand-in server, not an engine: it is not asked for its API versions.
+        .version_policy(berth::VersionPolicy::Off)
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
