@@ -4,6 +4,8 @@
 //! An example that only compiled would not be enough: each `run` checks what it did.
 
 #![cfg(all(feature = "docker-v1_41", feature = "podman-v5_1_0"))]
+// Every example includes `examples/support/mod.rs`; here that makes one copy per example.
+#![allow(clippy::duplicate_mod)]
 
 mod common;
 
