@@ -7,6 +7,7 @@ use crate::error::{chain, message_of, ApiError};
 use crate::operation::{Method, Operation, ResponseKind};
 use crate::request::{PartsBody, RequestParts};
 use crate::response::{RawResponse, ResponseBody};
+use crate::ssh::{SshOptions, SshTunnel};
 use crate::stream::{ByteStream, Upgraded};
 use crate::transport::{self, Endpoint, TlsMaterial};
 use crate::version::{self, ServerVersion, VersionPolicy};
@@ -30,6 +31,9 @@ struct Inner {
     version_policy: VersionPolicy,
     /// Asked once, on the first call that needs it.
     server_version: tokio::sync::OnceCell<ServerVersion>,
+    /// The `ssh -L` child of an `ssh://` endpoint: started by the first request, killed
+    /// when the last clone of the client is dropped.
+    ssh: Option<SshTunnel>,
 }
 
 /// Options for a [`Client`].
@@ -42,16 +46,39 @@ pub struct ClientBuilder {
     call_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     version_policy: VersionPolicy,
+    ssh: Option<SshOptions>,
 }
 
 impl ClientBuilder {
+    /// How an `ssh://` endpoint logs in and checks the host key: see [`SshOptions`]
+    /// (default: keys from ssh-agent or `~/.ssh`, host key checked against the user's
+    /// known_hosts). Refused with [`Error::Config`] for other endpoints.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> berth::Result<()> {
+    /// let client = berth::Client::builder("ssh://root@build-host:2222/var/run/docker.sock")
+    ///     .ssh(
+    ///         berth::SshOptions::new()
+    ///             .identity_file("/home/me/.ssh/id_ed25519")
+    ///             .known_hosts("/home/me/.ssh/known_hosts"),
+    ///     )
+    ///     .build()?; // starts nothing yet
+    /// client.connect().await?; // optional: starts ssh now, so that its errors come here
+    /// # Ok(()) }
+    /// ```
+    pub fn ssh(mut self, options: SshOptions) -> Self {
+        self.ssh = Some(options);
+        self
+    }
+
     /// TLS material for `https://` (and `tcp://` with TLS): CA, client certificate, key.
     pub fn tls(mut self, tls: TlsMaterial) -> Self {
         self.tls = Some(tls);
         self
     }
 
-    /// How long to wait for a connection to be made.
+    /// How long to wait for a connection to be made (for `ssh://`, also how long the tunnel
+    /// may take to come up; 15 s when unset).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
@@ -83,8 +110,30 @@ impl ClientBuilder {
         self
     }
 
+    /// Builds the client. This never blocks and connects nowhere: for an `ssh://`
+    /// endpoint it only makes the tunnel's private directory, and `ssh` is started by the
+    /// first request (or by [`Client::connect`]).
     pub fn build(self) -> crate::Result<Client> {
         let endpoint = Endpoint::parse(&self.uri, self.tls.is_some())?;
+        let ssh = match (&endpoint, self.ssh) {
+            (Endpoint::Ssh(target), options) => Some(SshTunnel::new(
+                target.clone(),
+                options.unwrap_or_default(),
+                self.connect_timeout,
+            )?),
+            (_, Some(_)) => {
+                return Err(Error::Config {
+                    message: format!(
+                        "ssh options were given for {}, which is not an ssh:// endpoint",
+                        endpoint.display()
+                    ),
+                })
+            }
+            (_, None) => None,
+        };
+        let local = ssh
+            .as_ref()
+            .map(|t| Endpoint::Unix(t.socket().to_path_buf()));
         let mut http = reqwest::Client::builder()
             .http1_only()
             .pool_max_idle_per_host(16);
@@ -94,7 +143,8 @@ impl ClientBuilder {
         if let Some(t) = self.read_timeout {
             http = http.read_timeout(t);
         }
-        let (http, base) = transport::configure(http, &endpoint, self.tls.as_ref())?;
+        let (http, base) =
+            transport::configure(http, local.as_ref().unwrap_or(&endpoint), self.tls.as_ref())?;
         let http = http
             .build()
             .map_err(|e| Error::Config { message: chain(&e) })?;
@@ -107,6 +157,7 @@ impl ClientBuilder {
                 write_timeout: self.write_timeout,
                 version_policy: self.version_policy,
                 server_version: tokio::sync::OnceCell::new(),
+                ssh,
             }),
         })
     }
@@ -114,7 +165,16 @@ impl ClientBuilder {
 
 impl Client {
     /// A client for an endpoint URI: `unix:///var/run/docker.sock`, `tcp://host:2375`,
-    /// `http://host:port`, `https://host:port` (with [`ClientBuilder::tls`] for mTLS).
+    /// `http://host:port`, `https://host:port` (with [`ClientBuilder::tls`] for mTLS),
+    /// `ssh://user@host[:port][/path/to/engine.sock]` (with [`ClientBuilder::ssh`]).
+    ///
+    /// An `ssh://` client runs the system's OpenSSH client (`ssh -N -L`, in batch mode,
+    /// host key checked) to forward a unix socket in a private temporary directory to the
+    /// remote engine's socket (default `/var/run/docker.sock`; Podman's is usually
+    /// `/run/podman/podman.sock`), and is the same `Client` on top. `ssh` starts with the
+    /// first request (or [`Client::connect`]), starts again if it has exited, and is killed
+    /// when the last clone of the client is dropped. A refused key or host key is an
+    /// [`Error::Ssh`] carrying what ssh said.
     pub fn new(uri: &str) -> crate::Result<Client> {
         Client::builder(uri).build()
     }
@@ -141,6 +201,22 @@ impl Client {
     /// The endpoint, as error messages name it.
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// Makes sure the transport is up: for an `ssh://` endpoint, starts `ssh` unless it
+    /// runs and waits until its tunnel accepts (bounded by the connect timeout, 15 s when
+    /// unset), failing with [`Error::Ssh`]. Requests do this themselves; calling it first
+    /// only moves the wait and its errors here. Other endpoints: nothing to do.
+    pub async fn connect(&self) -> crate::Result<()> {
+        match &self.inner.ssh {
+            Some(tunnel) => tunnel.ensure().await,
+            None => Ok(()),
+        }
+    }
+
+    /// The pid of the `ssh` process carrying an `ssh://` client's tunnel, while it runs.
+    pub fn ssh_pid(&self) -> Option<u32> {
+        self.inner.ssh.as_ref().and_then(SshTunnel::pid)
     }
 
     /// Calls a generated operation.
@@ -170,6 +246,7 @@ impl Client {
 
     /// Sends parts under an API version prefix (empty for raw requests).
     async fn send_parts(&self, parts: RequestParts, prefix: &str) -> crate::Result<RawResponse> {
+        self.connect().await?;
         let operation = parts.operation.to_string();
         let invalid = |message: String| Error::InvalidRequest {
             operation: operation.clone(),

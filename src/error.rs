@@ -27,6 +27,10 @@ pub enum Error {
         operation: String,
         which: &'static str,
     },
+    /// The ssh tunnel of an `ssh://` endpoint could not be started: ssh refused the key
+    /// or the host key, could not reach the host, or is not installed. The message says
+    /// which, with what ssh wrote to its stderr.
+    Ssh { endpoint: String, message: String },
     /// The TLS handshake failed (bad certificate, unknown CA, refused client certificate).
     Tls { endpoint: String, message: String },
     /// Any other transport failure while sending or receiving.
@@ -115,6 +119,7 @@ impl fmt::Display for Error {
             Error::Connect { endpoint, source } => write!(f, "cannot connect to {endpoint}: {}", chain(source)),
             Error::Timeout { endpoint, operation, which } => write!(f, "{operation}: {which} timeout against {endpoint}"),
             Error::Tls { endpoint, message } => write!(f, "TLS with {endpoint} failed: {message}"),
+            Error::Ssh { endpoint, message } => write!(f, "ssh tunnel to {endpoint} failed: {message}"),
             Error::Transport { endpoint, operation, source } => write!(f, "{operation}: transport error with {endpoint}: {}", chain(source)),
             Error::Api(e) => write!(f, "{}: the engine answered {}: {}", e.operation, e.status, e.message),
             Error::Decode { operation, path, message, body } => {

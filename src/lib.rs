@@ -20,6 +20,7 @@ mod error;
 mod operation;
 mod request;
 mod response;
+mod ssh;
 pub mod stream;
 mod transport;
 pub mod version;
@@ -32,6 +33,7 @@ pub use operation::{
 };
 pub use request::{Body, ParamValue, RequestParts};
 pub use response::RawResponse;
+pub use ssh::{SshOptions, SshTarget};
 pub use stream::{ByteStream, Frame, FrameStream, JsonLines, Multiplexed, StreamKind, Upgraded};
 pub use transport::{Endpoint, TlsMaterial};
 pub use version::{ServerVersion, VersionPolicy};

@@ -1,22 +1,32 @@
 //! Endpoints and how reqwest reaches them: unix sockets, plain TCP, TLS with client
-//! certificates. Keep-alive pooling comes from reqwest on every one of them.
+//! certificates, and ssh tunnels to a remote unix socket (see `ssh.rs`). Keep-alive pooling
+//! comes from reqwest on every one of them.
 
 use std::path::{Path, PathBuf};
 
 use crate::client::ClientBuilder;
+use crate::ssh::SshTarget;
 use crate::Error;
 
 /// Where an engine listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Unix(PathBuf),
-    Http { authority: String },
-    Https { authority: String },
+    Http {
+        authority: String,
+    },
+    Https {
+        authority: String,
+    },
+    /// A remote engine's unix socket reached through `ssh -L`.
+    Ssh(SshTarget),
 }
 
 impl Endpoint {
-    /// Parses `unix:///path`, `tcp://host:port`, `http://host:port`, `https://host:port`.
-    /// `tcp://` means TLS when TLS material was given, as with the docker CLI.
+    /// Parses `unix:///path`, `tcp://host:port`, `http://host:port`, `https://host:port`,
+    /// `ssh://[user@]host[:port][/path/to/engine.sock]` (the remote socket defaults to
+    /// `/var/run/docker.sock`). `tcp://` means TLS when TLS material was given, as with
+    /// the docker CLI.
     pub fn parse(uri: &str, tls: bool) -> crate::Result<Endpoint> {
         let invalid = |reason: &str| Error::InvalidUri {
             uri: uri.to_string(),
@@ -28,7 +38,9 @@ impl Endpoint {
         match scheme {
             "unix" => {
                 if !rest.starts_with('/') {
-                    return Err(invalid("a unix socket path must be absolute: unix:///path/to.sock"));
+                    return Err(invalid(
+                        "a unix socket path must be absolute: unix:///path/to.sock",
+                    ));
                 }
                 Ok(Endpoint::Unix(PathBuf::from(rest)))
             }
@@ -48,9 +60,13 @@ impl Endpoint {
                     _ => Endpoint::Http { authority },
                 })
             }
-            "ssh" => Err(invalid("ssh:// endpoints are not supported yet; forward the engine socket (ssh -L) and use unix:// or tcp://")),
+            "ssh" => SshTarget::parse(rest)
+                .map(Endpoint::Ssh)
+                .map_err(|reason| invalid(&reason)),
             "npipe" => Err(invalid("Windows named pipes are not supported")),
-            other => Err(invalid(&format!("unknown scheme {other:?}; use unix, tcp, http or https"))),
+            other => Err(invalid(&format!(
+                "unknown scheme {other:?}; use unix, tcp, http, https or ssh"
+            ))),
         }
     }
 
@@ -59,6 +75,7 @@ impl Endpoint {
             Endpoint::Unix(path) => format!("unix://{}", path.display()),
             Endpoint::Http { authority } => format!("http://{authority}"),
             Endpoint::Https { authority } => format!("https://{authority}"),
+            Endpoint::Ssh(target) => target.display(),
         }
     }
 }
@@ -220,6 +237,12 @@ pub(crate) fn configure(
             configure_tls(http.no_proxy(), tls)?,
             format!("https://{authority}"),
         ),
+        // The client gives the tunnel's local socket as a unix endpoint instead.
+        Endpoint::Ssh(target) => {
+            return Err(Error::Config {
+                message: format!("{} needs its ssh tunnel first", target.display()),
+            })
+        }
     })
 }
 
@@ -300,7 +323,15 @@ mod tests {
                 authority: "127.0.0.1:2375".into()
             }
         );
+        assert_eq!(
+            Endpoint::parse("ssh://root@127.0.0.1:2222", false)
+                .unwrap()
+                .display(),
+            "ssh://root@127.0.0.1:2222/var/run/docker.sock"
+        );
         for bad in [
+            "ssh://",
+            "ssh://host:port",
             "/var/run/docker.sock",
             "unix://relative.sock",
             "tcp://host:99999",

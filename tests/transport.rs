@@ -269,7 +269,7 @@ async fn bad_uris_are_refused_with_a_reason() {
         ("tcp://127.0.0.1:99999", "port"),
         ("http://127.0.0.1:2375/v1.41", "no path"),
         ("gopher://127.0.0.1", "unknown scheme"),
-        ("ssh://user@host", "ssh"),
+        ("ssh://user:secret@host", "password"),
         ("npipe:////./pipe/docker_engine", "named pipes"),
         ("tcp://", "host:port"),
     ] {
