@@ -36,13 +36,10 @@ async fn main() {
 pub async fn run(docker: &Client) -> support::Result {
     let _turn = support::exclusive("swarm", Duration::from_secs(180)).await?;
     if let Ok(existing) = docker.invoke(swarm::SwarmInspect::default()).await {
-        // `models::Swarm` is generated as a map (the spec makes it an `allOf`), so the
-        // label is read from its JSON.
         let ours = existing
-            .get("Spec")
-            .and_then(|spec| spec.get("Labels"))
-            .and_then(|labels| labels.get(LABEL))
-            .is_some();
+            .spec
+            .and_then(|spec| spec.labels)
+            .is_some_and(|labels| labels.contains_key(LABEL));
         if !ours {
             return Err(
                 "this daemon is already part of a swarm; the example leaves it alone".into(),
@@ -103,7 +100,7 @@ async fn with_swarm(docker: &Client) -> support::Result {
     let name = support::unique("swarm");
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let (secret_name, config_name) = (format!("{name}-secret"), format!("{name}-config"));
-    docker
+    let secret = docker
         .invoke(secrets::SecretCreate {
             body: Some(models::SecretCreateBody {
                 name: Some(secret_name.clone()),
@@ -111,8 +108,9 @@ async fn with_swarm(docker: &Client) -> support::Result {
                 ..Default::default()
             }),
         })
-        .await?;
-    docker
+        .await?
+        .id;
+    let config = docker
         .invoke(configs::ConfigCreate {
             body: Some(models::ConfigCreateBody {
                 name: Some(config_name.clone()),
@@ -120,19 +118,11 @@ async fn with_swarm(docker: &Client) -> support::Result {
                 ..Default::default()
             }),
         })
-        .await?;
-    // dockerd 20.10 answers these creates with `{"ID": ...}` where the spec's IdResponse
-    // says `Id`, so the answer's `id` comes back empty: ask for the ids by name instead.
-    let secret = docker
-        .invoke(secrets::SecretInspect { id: secret_name })
         .await?
-        .id
-        .ok_or("SecretInspect answered no ID")?;
-    let config = docker
-        .invoke(configs::ConfigInspect { id: config_name })
-        .await?
-        .id
-        .ok_or("ConfigInspect answered no ID")?;
+        .id;
+    if secret.is_empty() || config.is_empty() {
+        return Err("SecretCreate / ConfigCreate answered no id".into());
+    }
     println!("created secret {secret} and config {config}");
 
     let result = service(docker, &name, &secret, &config).await;

@@ -9,6 +9,8 @@ pub const ITEM: &str = "x-berth-item";
 pub const ENCODING: &str = "x-berth-encoding";
 /// On a parameter: a runtime type under `crate::` to use instead of the schema's type.
 pub const RUST_TYPE: &str = "x-berth-rust-type";
+/// On a property: other JSON names a daemon uses for it (`["ID"]` beside `Id`).
+pub const ALIASES: &str = "x-berth-aliases";
 /// Kept from Swagger 2.0 by `load`: the operation's `produces` and `consumes`.
 pub const PRODUCES: &str = "x-produces";
 pub const CONSUMES: &str = "x-consumes";

@@ -38,6 +38,16 @@ pub const FIXUPS: &[Fixup] = &[
         apply: type_lists,
     },
     Fixup {
+        name: "typed-allof",
+        reason: "`type: object` beside `allOf` (Docker's Swarm) makes openapiv3 read a bare object and drop the allOf",
+        apply: typed_allof,
+    },
+    Fixup {
+        name: "id-response-casing",
+        reason: "dockerd answers SecretCreate and ConfigCreate with `ID`, where IdResponse says `Id`",
+        apply: id_response_casing,
+    },
+    Fixup {
         name: "invalid-format-string",
         reason: "Podman declares `format: string`, which is no format; drop it",
         apply: invalid_format_string,
@@ -223,6 +233,37 @@ fn type_lists(document: &mut Value, _: &str) -> usize {
         }
     }
     walk(document)
+}
+
+fn typed_allof(document: &mut Value, _: &str) -> usize {
+    fn walk(value: &mut Value) -> usize {
+        match value {
+            Value::Object(map) => {
+                let mut n = 0;
+                if map.contains_key("allOf") && map.get("type") == Some(&json!("object")) {
+                    map.remove("type");
+                    n += 1;
+                }
+                n + map.values_mut().map(walk).sum::<usize>()
+            }
+            Value::Array(items) => items.iter_mut().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    walk(document)
+}
+
+fn id_response_casing(document: &mut Value, engine: &str) -> usize {
+    if engine != "docker" {
+        return 0;
+    }
+    match document.pointer_mut("/components/schemas/IdResponse/properties/Id") {
+        Some(Value::Object(id)) if !id.contains_key(ext::ALIASES) => {
+            id.insert(ext::ALIASES.into(), json!(["ID"]));
+            1
+        }
+        _ => 0,
+    }
 }
 
 fn invalid_format_string(document: &mut Value, _: &str) -> usize {
@@ -640,6 +681,20 @@ mod tests {
         assert_eq!(
             d.pointer("/components/schemas/A/properties/b"),
             Some(&json!({ "type": "string" }))
+        );
+    }
+
+    #[test]
+    fn typed_allof_keeps_its_parts_and_ids_get_their_alias() {
+        let mut d = json!({ "paths": {}, "components": { "schemas": {
+            "Swarm": { "type": "object", "allOf": [ { "$ref": "#/components/schemas/ClusterInfo" } ] },
+            "IdResponse": { "type": "object", "properties": { "Id": { "type": "string" } } }
+        } } });
+        apply_all(&mut d, "docker");
+        assert_eq!(d.pointer("/components/schemas/Swarm/type"), None);
+        assert_eq!(
+            d.pointer("/components/schemas/IdResponse/properties/Id/x-berth-aliases/0"),
+            Some(&json!("ID"))
         );
     }
 

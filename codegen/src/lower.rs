@@ -214,14 +214,15 @@ impl<'a> Lowering<'a> {
                     continue; // allOf parts may repeat a property; the first wins.
                 }
                 let place = format!("{name}{}", pascal(&prop_name));
-                let (ty, nullable, doc) = match &prop {
+                let (ty, nullable, doc, aliases) = match &prop {
                     ReferenceOr::Reference { reference } => {
-                        (self.reference(reference, &place), false, None)
+                        (self.reference(reference, &place), false, None, Vec::new())
                     }
                     ReferenceOr::Item(s) => (
                         self.ty_of_schema(s, &place)?,
                         s.schema_data.nullable,
                         describe(s),
+                        aliases_of(s),
                     ),
                 };
                 let rust_name = scope.unique(&snake(&prop_name));
@@ -232,6 +233,7 @@ impl<'a> Lowering<'a> {
                     ty,
                     optional,
                     doc,
+                    aliases,
                 });
             }
         }
@@ -748,6 +750,20 @@ fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
         },
         ReferenceOr::Item(s) => ReferenceOr::Item((**s).clone()),
     }
+}
+
+/// Other JSON names a fixup recorded for a property (`x-berth-aliases`).
+fn aliases_of(schema: &Schema) -> Vec<String> {
+    let aliases = schema
+        .schema_data
+        .extensions
+        .get(ext::ALIASES)
+        .and_then(Value::as_array);
+    aliases
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 fn describe(schema: &Schema) -> Option<String> {

@@ -88,6 +88,8 @@ pub struct Field {
     pub ty: Ty,
     /// Emitted as `Option<ty>` unless required and not nullable.
     pub optional: bool,
+    /// Other JSON names accepted when decoding.
+    pub aliases: Vec<String>,
     pub doc: Option<String>,
 }
 

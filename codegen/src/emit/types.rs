@@ -124,7 +124,9 @@ fn type_def(
 fn field(f: &Field, boxed: bool, models: &TokenStream) -> TokenStream {
     let name = ident(&f.rust_name);
     let json_name = &f.name;
-    let docs = doc(f.doc.as_deref());
+    let aliases = &f.aliases;
+    let mut docs = doc(f.doc.as_deref());
+    docs.extend(quote!(#(#[serde(alias = #aliases)])*));
     let mut ty = ty_tokens(&f.ty, models);
     if boxed {
         ty = quote!(Box<#ty>);
