@@ -12,33 +12,58 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum StringOrList {
-    One(String),
-    Many(Vec<String>),
-}
+/// One string or a list of them, read by looking at the value once (an untagged enum would
+/// buffer it and try each form in turn).
+struct StringOrList;
 
-fn into_list(value: Option<StringOrList>) -> Option<Vec<String>> {
-    value.map(|v| match v {
-        StringOrList::One(s) if s.is_empty() => Vec::new(),
-        StringOrList::One(s) => vec![s],
-        StringOrList::Many(list) => list,
-    })
+impl<'de> serde::de::Visitor<'de> for StringOrList {
+    type Value = Option<Vec<String>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string, a list of strings or null")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(Some(if value.is_empty() {
+            Vec::new()
+        } else {
+            vec![value.to_string()]
+        }))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element::<String>()? {
+            list.push(item);
+        }
+        Ok(Some(list))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(StringOrList)
+    }
 }
 
 /// A list of strings that a daemon may send as one string (`"Entrypoint": "sh"`) or `null`.
 pub fn string_or_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    Ok(into_list(Option::<StringOrList>::deserialize(deserializer)?).unwrap_or_default())
+    Ok(deserializer
+        .deserialize_option(StringOrList)?
+        .unwrap_or_default())
 }
 
 /// The optional form of [`string_or_list`].
 pub fn optional_string_or_list<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Vec<String>>, D::Error> {
-    Ok(into_list(Option::<StringOrList>::deserialize(
-        deserializer,
-    )?))
+    deserializer.deserialize_option(StringOrList)
 }
 
 #[cfg(test)]

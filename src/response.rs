@@ -138,11 +138,19 @@ pub(crate) fn decode_json<T: DeserializeOwned>(operation: &str, body: &Bytes) ->
     } else {
         body
     };
+    // The fast path first; only a failure pays for tracking the field path, decoding again
+    // to name where it broke.
+    if let Ok(value) = serde_json::from_slice(input) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(input);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| Error::Decode {
-        operation: operation.to_string(),
-        path: e.path().to_string(),
-        message: e.into_inner().to_string(),
-        body: body.clone(),
-    })
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Ok(value) => Ok(value),
+        Err(e) => Err(Error::Decode {
+            operation: operation.to_string(),
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+            body: body.clone(),
+        }),
+    }
 }
