@@ -75,18 +75,20 @@ async fn tour() -> Step<usize> {
             ..Default::default()
         })
         .await?;
-    let (mut lines, mut line_start) = (0, true);
+    // The build's own steps ("Step 2/3 : COPY ...") drive a progress bar; the rest of its
+    // output is kept and counted.
+    let mut lines = 0;
     while let Some(item) = progress.next().await {
-        for piece in item?.stream.unwrap_or_default().split_inclusive('\n') {
-            if line_start {
-                print!("      | ");
-                lines += 1;
+        let text = item?.stream.unwrap_or_default();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            lines += 1;
+            if let Some((done, total)) = build_step(line) {
+                print!("\r      {} {line:<60.60}", bar(done, total));
+                std::io::stdout().flush()?;
             }
-            print!("{piece}");
-            line_start = piece.ends_with('\n');
         }
-        std::io::stdout().flush()?;
     }
+    println!();
     ok(
         &mut step,
         &format!("built {tag} ({lines} lines of build output)"),
@@ -165,6 +167,25 @@ async fn tour() -> Step<usize> {
         .await?;
     ok(&mut step, "removed the image");
     Ok(step)
+}
+
+/// `Step 2/3 : COPY busybox /bin/busybox` → (2, 3).
+fn build_step(line: &str) -> Option<(usize, usize)> {
+    let rest = line.trim().strip_prefix("Step ")?;
+    let (fraction, _) = rest.split_once(' ')?;
+    let (done, total) = fraction.split_once('/')?;
+    Some((done.parse().ok()?, total.parse().ok()?))
+}
+
+/// `[#######-------] 2/3`
+fn bar(done: usize, total: usize) -> String {
+    const WIDTH: usize = 20;
+    let filled = WIDTH * done / total.max(1);
+    format!(
+        "[{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled)
+    )
 }
 
 /// A build context: busybox and a Dockerfile that installs its applets.
