@@ -30,6 +30,22 @@ pub struct RegistryAuth {
 
 impl RegistryAuth {
     /// Username and password for a registry.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "docker-v1_53")]
+    /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
+    /// use berth::auth::RegistryAuth;
+    /// use berth::docker::v1_53::images::ImageCreate;
+    /// let auth = RegistryAuth::password("un", "pw", "docker.acme.com");
+    /// let pull = ImageCreate {
+    ///     from_image: Some("docker.acme.com/eg:2.1.995".into()),
+    ///     x_registry_auth: Some(auth),
+    ///     ..Default::default()
+    /// };
+    /// docker.invoke(pull).await?.collect_all().await?;
+    /// # Ok(()) }
+    /// ```
+    /// More in `examples/registry_auth.rs`.
     pub fn password(
         username: impl Into<String>,
         password: impl Into<String>,

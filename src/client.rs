@@ -179,6 +179,18 @@ impl Client {
         Client::builder(uri).build()
     }
 
+    ///
+    /// ```no_run
+    /// # fn demo() -> berth::Result<()> {
+    /// use std::time::Duration;
+    /// let docker = berth::Client::builder("https://127.0.0.1:2376")
+    ///     .tls(berth::TlsMaterial::from_dir("/etc/docker/client")?)
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .read_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    /// More in `examples/mtls.rs`.
     pub fn builder(uri: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             uri: uri.into(),
@@ -220,6 +232,18 @@ impl Client {
     }
 
     /// Calls a generated operation.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "docker-v1_53")]
+    /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
+    /// use berth::docker::v1_53::containers::{ContainerStart, ContainerStartResponse};
+    /// let started = docker.invoke(ContainerStart { id: "conny".into(), ..Default::default() }).await?;
+    /// if started == ContainerStartResponse::NotModified {
+    ///     println!("it was running already");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    /// More in `examples/create_start_container.rs`.
     pub async fn invoke<O: Operation>(&self, operation: O) -> crate::Result<O::Output> {
         let mut parts = RequestParts::for_operation(O::INFO);
         operation.write(&mut parts);
@@ -228,6 +252,16 @@ impl Client {
 
     /// A raw request for an endpoint no spec describes: `path` is sent as given, so it
     /// carries its own version prefix (`/v1.41/containers/conny/checkpoints`).
+    ///
+    /// ```no_run
+    /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
+    /// let answer = docker.request(berth::Method::Get, "/v1.41/containers/conny/checkpoints").send().await;
+    /// if let Err(e) = answer {
+    ///     println!("{e}"); // the engine's own message, with the status
+    /// }
+    /// # Ok(()) }
+    /// ```
+    /// More in `examples/raw_requests.rs`.
     pub fn request(&self, method: Method, path: impl Into<String>) -> RawRequest {
         RawRequest {
             client: self.clone(),

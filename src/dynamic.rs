@@ -34,6 +34,21 @@ pub enum Answer {
 impl Client {
     /// Calls `operation` of `api` with `params` (a JSON object: each key a path, query or
     /// header parameter of the operation) and `data` (the body).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "docker-v1_53")]
+    /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
+    /// use berth::dynamic::{Answer, Data};
+    /// let api = &berth::docker::v1_53::API;
+    /// let answer = docker
+    ///     .invoke_by_name(api, "ContainerList", serde_json::json!({ "all": true }), Data::None)
+    ///     .await?;
+    /// if let Answer::Json(list) = answer {
+    ///     println!("{} containers", list.as_array().map_or(0, Vec::len));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    /// More in `examples/data_driven.rs`.
     pub async fn invoke_by_name(
         &self,
         api: &'static ApiInfo,

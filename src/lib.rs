@@ -9,6 +9,12 @@
 //! let containers = client.invoke(ContainerList { all: Some(true), ..Default::default() }).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Every scenario of the original guide is an example under `examples/`, run by the tests
+//! against real engines: `pull_image`, `build_image`, `create_start_container`,
+//! `create_network`, `stream_logs`, `attach_stdin`, `registry_auth`, `mtls`,
+//! `multiple_values`, `archive_get`, `archive_put`, `raw_requests`, `error_body`,
+//! `podman_apis`, `data_driven`, `swarm` and the `tour`.
 
 mod macros;
 

@@ -41,6 +41,22 @@ impl Multiplexed {
     }
 
     /// The frames of a container without a TTY.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "docker-v1_53")]
+    /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
+    /// use berth::docker::v1_53::containers::ContainerLogs;
+    /// use futures_util::StreamExt;
+    /// let logs = docker
+    ///     .invoke(ContainerLogs { id: "conny".into(), follow: Some(true), stdout: Some(true), ..Default::default() })
+    ///     .await?;
+    /// let mut frames = logs.frames();
+    /// while let Some(frame) = frames.next().await {
+    ///     print!("{}", String::from_utf8_lossy(&frame?.data));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    /// More in `examples/stream_logs.rs`.
     pub fn frames(self) -> FrameStream {
         FrameStream::new(self.body)
     }

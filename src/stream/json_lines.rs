@@ -15,6 +15,21 @@ use crate::Error;
 
 /// A `Stream` of typed items. An item carrying `error` / `errorDetail` (how the engines
 /// report a failed pull, push or build mid-stream) comes out as `Err(Error::Stream)`.
+///
+/// ```no_run
+/// # #[cfg(feature = "docker-v1_53")]
+/// # async fn demo(docker: berth::Client) -> berth::Result<()> {
+/// use berth::docker::v1_53::images::ImageCreate;
+/// use futures_util::StreamExt;
+/// let mut progress = docker
+///     .invoke(ImageCreate { from_image: Some("127.0.0.1:5000/busybox:latest".into()), ..Default::default() })
+///     .await?;
+/// while let Some(item) = progress.next().await {
+///     println!("{:?}", item?.status);
+/// }
+/// # Ok(()) }
+/// ```
+/// More in `examples/pull_image.rs` and `examples/build_image.rs`.
 pub struct JsonLines<T> {
     operation: String,
     body: ByteStream,

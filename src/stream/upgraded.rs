@@ -42,6 +42,21 @@ impl Upgraded {
     }
 
     /// The read half as a frame stream (no TTY) or raw frames (TTY), and the write half.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "docker-v1_53")]
+    /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
+    /// use berth::docker::v1_53::containers::ContainerAttach;
+    /// use tokio::io::AsyncWriteExt;
+    /// let attached = docker
+    ///     .invoke(ContainerAttach { id: "conny-reader".into(), stream: Some(true), stdin: Some(true), ..Default::default() })
+    ///     .await?;
+    /// let (_output, mut stdin) = attached.split(false);
+    /// stdin.write_all(b"hello").await?;
+    /// stdin.shutdown().await?; // closes the container's stdin
+    /// # Ok(()) }
+    /// ```
+    /// More in `examples/attach_stdin.rs`.
     pub fn split(self, tty: bool) -> (FrameStream, UpgradedWriter) {
         let (read, write) = tokio::io::split(self);
         let bytes = ByteStream::from_reader(read, "upgraded".into());
