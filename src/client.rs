@@ -200,12 +200,14 @@ impl Client {
 
     /// Docker's defaults: `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`),
     /// else `unix:///var/run/docker.sock`.
+    /// Example: `examples/support/mod.rs` (how every example finds its engine).
     pub fn docker_from_env() -> crate::Result<ClientBuilder> {
         transport::docker_from_env()
     }
 
     /// Podman's defaults: `CONTAINER_HOST`, else `$XDG_RUNTIME_DIR/podman/podman.sock`,
     /// else `/run/podman/podman.sock`.
+    /// Example: `examples/podman_apis.rs`.
     pub fn podman_from_env() -> crate::Result<ClientBuilder> {
         transport::podman_from_env()
     }
@@ -414,6 +416,7 @@ impl Client {
 
     /// The server's API versions (`GET /version`), asked once per client and kept. A
     /// server that does not answer it (an API error) is taken as unknown: calls go as is.
+    /// Example: `tests/versions.rs`; the policy is set with [`ClientBuilder::version_policy`].
     pub async fn server_version(&self) -> crate::Result<ServerVersion> {
         let asked = self
             .inner

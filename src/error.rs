@@ -85,6 +85,7 @@ pub struct ApiError {
 
 impl Error {
     /// The HTTP status of an API error or unexpected status.
+    /// Example: `examples/registry_auth.rs`.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
@@ -95,6 +96,8 @@ impl Error {
 
     /// The raw body the engine sent with this error, if any: readable even when the call
     /// was a streaming one.
+    ///
+    /// Example: `examples/error_body.rs` reads the body of a failed archive download.
     pub fn body(&self) -> Option<&Bytes> {
         match self {
             Error::Api(e) => Some(&e.body),

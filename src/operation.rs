@@ -31,6 +31,7 @@ pub struct ApiInfo {
 
 impl ApiInfo {
     /// The original's categories (`containers`, `libpod/containers`, `_ping`), sorted.
+    /// Example: `examples/data_driven.rs`.
     pub fn categories(&self) -> Vec<&'static str> {
         let mut categories: Vec<&'static str> =
             self.operations.iter().map(|op| op.category).collect();
@@ -51,6 +52,7 @@ impl ApiInfo {
     }
 
     /// An operation by its operationId.
+    /// Example: `examples/data_driven.rs` prints its summary and doc URL.
     pub fn operation(&self, id: &str) -> Option<&'static OperationInfo> {
         self.operations.iter().copied().find(|op| op.id == id)
     }

@@ -114,6 +114,7 @@ impl Body {
     }
 
     /// A body read from any `AsyncRead` (a file, a pipe, a tar builder) as it is sent.
+    /// Example: `examples/archive_put.rs` streams a tar into a container.
     pub fn from_reader<R: tokio::io::AsyncRead + Send + 'static>(reader: R) -> Body {
         Body::wrap_stream(tokio_util::io::ReaderStream::new(reader))
     }

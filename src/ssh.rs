@@ -31,6 +31,7 @@ pub const DEFAULT_SSH_TIMEOUT: Duration = Duration::from_secs(15);
 /// By default the key comes from ssh-agent or ssh's default identities (`~/.ssh/id_*`), and
 /// the host key must already be in `~/.ssh/known_hosts` (or the system's known hosts):
 /// `StrictHostKeyChecking=yes`, never a prompt (`BatchMode=yes`).
+/// Example: `tests/ssh.rs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SshOptions {
     identity_file: Option<PathBuf>,

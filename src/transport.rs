@@ -132,6 +132,7 @@ impl TlsMaterial {
     }
 
     /// From a Docker cert directory (`DOCKER_CERT_PATH`): `ca.pem`, `cert.pem`, `key.pem`.
+    /// Example: `examples/mtls.rs`.
     pub fn from_dir(dir: impl AsRef<Path>) -> crate::Result<Self> {
         let dir = dir.as_ref();
         TlsMaterial::from_files(

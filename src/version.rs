@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 /// How a client treats a generated module whose API version the server does not speak.
+/// Example: `tests/versions.rs`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum VersionPolicy {
     /// Before the first call, ask the server its versions (`GET /version`, once per

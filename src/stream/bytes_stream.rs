@@ -73,6 +73,7 @@ impl ByteStream {
     }
 
     /// Reads everything (for small bodies; archives should be streamed).
+    /// Example: `examples/archive_get.rs`.
     pub async fn collect(mut self) -> crate::Result<Bytes> {
         let mut all = BytesMut::new();
         while let Some(chunk) = self.next().await {
@@ -98,6 +99,7 @@ impl ByteStream {
     }
 
     /// An `AsyncRead` over the stream (for `tar::Archive`, `tokio::io::copy`, ...).
+    /// Example: `examples/attach_stdin.rs` reads the archive of `/out` with the `tar` crate.
     pub fn into_async_read(self) -> impl tokio::io::AsyncRead + Send + Unpin {
         tokio_util::io::StreamReader::new(self.map(|r| r.map_err(std::io::Error::other)))
     }

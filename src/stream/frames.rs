@@ -12,6 +12,7 @@ use super::ByteStream;
 use crate::Error;
 
 /// Which stream a frame belongs to.
+/// Example: `examples/stream_logs.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamKind {
     Stdin,
@@ -22,6 +23,7 @@ pub enum StreamKind {
 }
 
 /// One frame of output.
+/// Example: `examples/stream_logs.rs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     pub stream: StreamKind,

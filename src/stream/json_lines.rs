@@ -63,6 +63,7 @@ impl<T: DeserializeOwned> JsonLines<T> {
     }
 
     /// Reads the whole stream; fails on the first error item.
+    /// Example: `examples/build_image.rs`.
     pub async fn collect_all(mut self) -> crate::Result<Vec<T>> {
         let mut items = Vec::new();
         while let Some(item) = self.next().await {
