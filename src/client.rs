@@ -426,16 +426,8 @@ impl Client {
                     .send_parts(RequestParts::raw(Method::Get, "/version"), "")
                     .await
                 {
-                    Ok(response) => Ok(response.json::<ServerVersion>().unwrap_or(ServerVersion {
-                        api_version: String::new(),
-                        min_api_version: String::new(),
-                        version: String::new(),
-                    })),
-                    Err(Error::Api(_)) => Ok(ServerVersion {
-                        api_version: String::new(),
-                        min_api_version: String::new(),
-                        version: String::new(),
-                    }),
+                    Ok(response) => Ok(response.json::<ServerVersion>().unwrap_or_default()),
+                    Err(Error::Api(_)) => Ok(ServerVersion::default()),
                     Err(e) => Err(e),
                 }
             })

@@ -21,7 +21,7 @@ pub enum VersionPolicy {
 }
 
 /// What the server says of its API versions.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct ServerVersion {
     /// The newest API version it speaks (`1.41`).
     #[serde(rename = "ApiVersion", default)]
