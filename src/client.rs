@@ -1,9 +1,10 @@
 //! `Client`: one engine endpoint, one connection pool, one request pipeline.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::error::{chain, message_of, ApiError};
+use crate::error::{message_of, ApiError};
+use crate::http::{BodyReader, Http, Incoming, Outgoing, RequestHead, Target};
 use crate::operation::{Method, Operation, ResponseKind};
 use crate::request::{PartsBody, RequestParts};
 use crate::response::{RawResponse, ResponseBody};
@@ -21,13 +22,10 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Inner {
-    http: reqwest::Client,
-    /// `http://localhost` for unix sockets, else the scheme and authority.
-    base: String,
+    http: Http,
     /// What error messages call the endpoint (`unix:///var/run/docker.sock`).
     endpoint: String,
     call_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
     version_policy: VersionPolicy,
     /// Asked once, on the first call that needs it.
     server_version: tokio::sync::OnceCell<ServerVersion>,
@@ -134,27 +132,18 @@ impl ClientBuilder {
         let local = ssh
             .as_ref()
             .map(|t| Endpoint::Unix(t.socket().to_path_buf()));
-        let mut http = reqwest::Client::builder()
-            .http1_only()
-            .pool_max_idle_per_host(16);
-        if let Some(t) = self.connect_timeout {
-            http = http.connect_timeout(t);
-        }
-        if let Some(t) = self.read_timeout {
-            http = http.read_timeout(t);
-        }
-        let (http, base) =
-            transport::configure(http, local.as_ref().unwrap_or(&endpoint), self.tls.as_ref())?;
-        let http = http
-            .build()
-            .map_err(|e| Error::Config { message: chain(&e) })?;
+        let mut http = Http::new(Target::new(
+            local.as_ref().unwrap_or(&endpoint),
+            self.tls.as_ref(),
+        )?);
+        http.connect_timeout = self.connect_timeout;
+        http.read_timeout = self.read_timeout;
+        http.write_timeout = self.write_timeout;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                base,
                 endpoint: endpoint.display(),
                 call_timeout: self.call_timeout,
-                write_timeout: self.write_timeout,
                 version_policy: self.version_policy,
                 server_version: tokio::sync::OnceCell::new(),
                 ssh,
@@ -291,33 +280,26 @@ impl Client {
         if let Some(message) = parts.error {
             return Err(invalid(message));
         }
-        let path = parts.rendered_path().map_err(invalid)?;
-        let mut url = format!("{}{prefix}{path}", self.inner.base);
+        let mut target = prefix.to_string();
+        target.push_str(&parts.rendered_path().map_err(invalid)?);
         if !parts.query.is_empty() {
             let mut query = form_urlencoded::Serializer::new(String::new());
             for (name, value) in &parts.query {
                 query.append_pair(name, value);
             }
-            url.push('?');
-            url.push_str(&query.finish());
+            target.push('?');
+            target.push_str(&query.finish());
         }
-        let mut request = self.inner.http.request(parts.method.as_reqwest(), url);
+        let mut head =
+            RequestHead::new(parts.method, &target, self.inner.http.host()).map_err(invalid)?;
         for (name, value) in &parts.headers {
-            request = request.header(name.as_ref(), value);
+            head.header(name, value).map_err(invalid)?;
         }
-        let progress = match (&parts.body, self.inner.write_timeout) {
-            (PartsBody::Stream(_), Some(_)) => Some(Arc::new(Progress::new())),
-            _ => None,
+        let body = match parts.body {
+            PartsBody::None => Outgoing::Empty,
+            PartsBody::Json(json) => Outgoing::Bytes(json.map_err(invalid)?.into()),
+            PartsBody::Stream(body) => body.into_outgoing(),
         };
-        match parts.body {
-            PartsBody::None => {}
-            PartsBody::Json(json) => request = request.body(json.map_err(invalid)?),
-            PartsBody::Stream(body) => {
-                if let Some(body) = body.into_reqwest(progress.as_ref()) {
-                    request = request.body(body);
-                }
-            }
-        }
         // A Content-Type given as a header (an operation's own `Content-type` parameter, a
         // raw request's header) replaces the body's default instead of doubling it.
         let has_content_type = parts
@@ -326,67 +308,76 @@ impl Client {
             .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
         if let (Some(content_type), false) = (&parts.content_type, has_content_type) {
             if !matches!(parts.method, Method::Get | Method::Head | Method::Delete) {
-                request = request.header(reqwest::header::CONTENT_TYPE, content_type.as_ref());
+                head.header("Content-Type", content_type).map_err(invalid)?;
             }
         }
         if parts.response == ResponseKind::Upgrade {
-            request = request
-                .header(reqwest::header::CONNECTION, "Upgrade")
-                .header(reqwest::header::UPGRADE, "tcp");
+            head.header("Connection", "Upgrade").map_err(invalid)?;
+            head.header("Upgrade", "tcp").map_err(invalid)?;
         }
-        let buffered = parts.response == ResponseKind::Buffered;
-        if let (true, Some(t)) = (buffered, self.inner.call_timeout) {
-            request = request.timeout(t);
+        let head = head.finish(body.length());
+        let exchange = self.exchange(head, body, parts.response, &operation);
+        match self.inner.call_timeout {
+            // For a stream, the call ends when its answer starts.
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .map_err(|_| self.timeout(&operation, "call"))?,
+            None => exchange.await,
         }
+    }
 
-        let started = Instant::now();
-        let send = self.send_watched(request, progress, &operation);
-        let sent = match (buffered, self.inner.call_timeout) {
-            (false, Some(t)) => tokio::time::timeout(t, send)
+    /// Sends a request and reads its answer as the response kind says.
+    async fn exchange(
+        &self,
+        head: RequestHead,
+        body: Outgoing,
+        kind: ResponseKind,
+        operation: &str,
+    ) -> crate::Result<RawResponse> {
+        let response = self.inner.http.send(head, body).await.map_err(|f| {
+            Error::transport(f.error, f.connecting, &self.inner.endpoint, operation)
+        })?;
+        let read_whole = |body: BodyReader| async move {
+            body.collect()
                 .await
-                .map_err(|_| self.timeout(&operation, "call"))??,
-            _ => send.await?,
+                .map_err(|e| Error::transport(e, false, &self.inner.endpoint, operation))
         };
-        let response = sent.map_err(|e| self.transport_error(e, &operation, started))?;
-        let status = response.status().as_u16();
-        if status >= 400 {
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| self.transport_error(e, &operation, started))?;
-            return Err(Error::Api(ApiError {
-                status,
-                operation,
-                message: message_of(&body),
-                body,
-            }));
-        }
-        let headers = response.headers().clone();
-        let body = match parts.response {
-            ResponseKind::Buffered => ResponseBody::Buffered(
-                response
-                    .bytes()
-                    .await
-                    .map_err(|e| self.transport_error(e, &operation, started))?,
-            ),
-            ResponseKind::Upgrade if status == 101 => {
-                let io = response
-                    .upgrade()
-                    .await
-                    .map_err(|e| self.transport_error(e, &operation, started))?;
-                ResponseBody::Upgraded(Upgraded::hijacked(io))
+        let status = response.status;
+        let body = match response.body {
+            // A redirect is not followed: the engines never send one for a request they
+            // serve, and following it would ask for another resource than the one named
+            // (Go's router redirects a path holding `..` to its cleaned form).
+            Incoming::Body(body)
+                if status >= 400 || (300..400).contains(&status) && status != 304 =>
+            {
+                let body = read_whole(body).await?;
+                let message = match response.headers.get("location") {
+                    Some(to) if status < 400 => {
+                        format!("redirected to {to} (berth does not follow redirects)")
+                    }
+                    _ => message_of(&body),
+                };
+                return Err(Error::Api(ApiError {
+                    status,
+                    operation: operation.to_string(),
+                    message,
+                    body,
+                }));
             }
-            _ => ResponseBody::Streaming(ByteStream::from_response(
-                response,
-                None,
+            Incoming::Body(body) if kind == ResponseKind::Buffered => {
+                ResponseBody::Buffered(read_whole(body).await?)
+            }
+            Incoming::Body(body) => ResponseBody::Streaming(ByteStream::from_body(
+                body,
                 self.inner.endpoint.clone(),
-                operation.clone(),
+                operation.to_string(),
             )),
+            Incoming::Upgraded(conn) => ResponseBody::Upgraded(Upgraded::hijacked(conn)),
         };
         Ok(RawResponse {
-            operation,
+            operation: operation.to_string(),
             status,
-            headers,
+            headers: response.headers,
             body,
         })
     }
@@ -435,67 +426,11 @@ impl Client {
         Ok(asked.clone())
     }
 
-    /// Sends, failing with a `write` timeout when a streamed body stalls for longer than
-    /// the write timeout (the engine not taking bytes).
-    async fn send_watched(
-        &self,
-        request: reqwest::RequestBuilder,
-        progress: Option<Arc<Progress>>,
-        operation: &str,
-    ) -> crate::Result<Result<reqwest::Response, reqwest::Error>> {
-        let send = request.send();
-        let (Some(progress), Some(limit)) = (progress, self.inner.write_timeout) else {
-            return Ok(send.await);
-        };
-        let mut send = std::pin::pin!(send);
-        let tick = (limit / 4).max(Duration::from_millis(5));
-        loop {
-            let check = std::pin::pin!(tokio::time::sleep(tick));
-            match futures_util::future::select(send.as_mut(), check).await {
-                futures_util::future::Either::Left((result, _)) => return Ok(result),
-                futures_util::future::Either::Right(_) => {
-                    if !progress.is_finished() && progress.idle() > limit {
-                        return Err(self.timeout(operation, "write"));
-                    }
-                }
-            }
-        }
-    }
-
     fn timeout(&self, operation: &str, which: &'static str) -> Error {
         Error::Timeout {
             endpoint: self.inner.endpoint.clone(),
             operation: operation.to_string(),
             which,
-        }
-    }
-
-    fn transport_error(&self, source: reqwest::Error, operation: &str, started: Instant) -> Error {
-        let endpoint = self.inner.endpoint.clone();
-        if source.is_timeout() {
-            let which = if source.is_connect() {
-                "connect"
-            } else if self
-                .inner
-                .call_timeout
-                .is_some_and(|t| started.elapsed() >= t)
-            {
-                "call"
-            } else {
-                "read"
-            };
-            return self.timeout(operation, which);
-        }
-        if let Some(message) = transport::tls_failure(&source) {
-            return Error::Tls { endpoint, message };
-        }
-        if source.is_connect() {
-            return Error::Connect { endpoint, source };
-        }
-        Error::Transport {
-            endpoint,
-            operation: operation.to_string(),
-            source,
         }
     }
 }
@@ -538,45 +473,5 @@ impl RawRequest {
 
     pub async fn send(self) -> crate::Result<RawResponse> {
         self.client.execute(self.parts).await
-    }
-}
-
-/// How a streamed request body is getting on: the write timeout's watchdog reads it.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    started: Instant,
-    last_ms: std::sync::atomic::AtomicU64,
-    finished: std::sync::atomic::AtomicBool,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        Progress {
-            started: Instant::now(),
-            last_ms: 0.into(),
-            finished: false.into(),
-        }
-    }
-
-    /// A chunk was taken by the transport.
-    pub(crate) fn touch(&self) {
-        let now = self.started.elapsed().as_millis() as u64;
-        self.last_ms
-            .store(now, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The body is exhausted: from here on, waiting is the read timeout's business.
-    pub(crate) fn finish(&self) {
-        self.finished
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn is_finished(&self) -> bool {
-        self.finished.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn idle(&self) -> Duration {
-        let last = Duration::from_millis(self.last_ms.load(std::sync::atomic::Ordering::Relaxed));
-        self.started.elapsed().saturating_sub(last)
     }
 }

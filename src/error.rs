@@ -19,7 +19,7 @@ pub enum Error {
     /// No connection could be made (refused, no such socket, unreachable).
     Connect {
         endpoint: String,
-        source: reqwest::Error,
+        source: std::io::Error,
     },
     /// A timeout fired: `connect`, `read`, `write` or `call`.
     Timeout {
@@ -37,9 +37,10 @@ pub enum Error {
     Transport {
         endpoint: String,
         operation: String,
-        source: reqwest::Error,
+        source: std::io::Error,
     },
-    /// The engine answered with an error status (>= 400).
+    /// The engine answered with an error status (>= 400), or with a redirect, which
+    /// berth does not follow.
     Api(ApiError),
     /// The engine answered, but the body does not decode as the operation's type.
     Decode {
@@ -84,6 +85,35 @@ pub struct ApiError {
 }
 
 impl Error {
+    /// The error for a failed exchange with an endpoint: a timeout, a TLS refusal, a
+    /// connection that could not be made, or another transport failure.
+    pub(crate) fn transport(
+        source: std::io::Error,
+        connecting: bool,
+        endpoint: &str,
+        operation: &str,
+    ) -> Error {
+        let endpoint = endpoint.to_string();
+        if let Some(which) = crate::http::elapsed(&source) {
+            return Error::Timeout {
+                endpoint,
+                operation: operation.to_string(),
+                which,
+            };
+        }
+        if let Some(message) = crate::transport::tls_failure(&source) {
+            return Error::Tls { endpoint, message };
+        }
+        if connecting {
+            return Error::Connect { endpoint, source };
+        }
+        Error::Transport {
+            endpoint,
+            operation: operation.to_string(),
+            source,
+        }
+    }
+
     /// The HTTP status of an API error or unexpected status.
     /// Example: `examples/registry_auth.rs`.
     pub fn status(&self) -> Option<u16> {

@@ -23,6 +23,7 @@ mod client;
 pub mod de;
 pub mod dynamic;
 mod error;
+mod http;
 mod operation;
 mod request;
 mod response;
@@ -33,6 +34,7 @@ pub mod version;
 
 pub use client::{Client, ClientBuilder, RawRequest};
 pub use error::{ApiError, Error, Result};
+pub use http::Headers;
 pub use operation::{
     ApiInfo, BodyInfo, Method, Operation, OperationInfo, ParamEncoding, ParamInfo, ParamLocation,
     ResponseKind,

@@ -124,35 +124,11 @@ impl Body {
         Ok(Body::from_reader(tokio::fs::File::open(path).await?))
     }
 
-    /// The body for reqwest; a stream reports its progress to `progress` when given (the
-    /// write timeout's watchdog).
-    pub(crate) fn into_reqwest(
-        self,
-        progress: Option<&std::sync::Arc<crate::client::Progress>>,
-    ) -> Option<reqwest::Body> {
+    pub(crate) fn into_outgoing(self) -> crate::http::Outgoing {
         match self.inner {
-            BodyInner::Empty => None,
-            BodyInner::Bytes(bytes) => Some(reqwest::Body::from(bytes)),
-            BodyInner::Stream(stream) => match progress {
-                None => Some(reqwest::Body::wrap_stream(stream)),
-                Some(progress) => {
-                    use futures_util::StreamExt;
-                    let progress = progress.clone();
-                    progress.touch();
-                    let ended = progress.clone();
-                    let tracked = stream
-                        .map(move |chunk| {
-                            progress.touch();
-                            chunk
-                        })
-                        // Polled only once the body is exhausted: the watchdog stops there.
-                        .chain(futures_util::stream::poll_fn(move |_| {
-                            ended.finish();
-                            std::task::Poll::Ready(None)
-                        }));
-                    Some(reqwest::Body::wrap_stream(tracked))
-                }
-            },
+            BodyInner::Empty => crate::http::Outgoing::Empty,
+            BodyInner::Bytes(bytes) => crate::http::Outgoing::Bytes(bytes),
+            BodyInner::Stream(stream) => crate::http::Outgoing::Stream(Some(stream)),
         }
     }
 }
@@ -227,7 +203,7 @@ impl RequestParts {
     pub fn raw(method: Method, path: impl Into<String>) -> RequestParts {
         let path = path.into();
         RequestParts {
-            operation: Cow::Owned(format!("{} {path}", method.as_reqwest())),
+            operation: Cow::Owned(format!("{method} {path}")),
             info: None,
             method,
             path,

@@ -17,7 +17,7 @@ pub(crate) enum ResponseBody {
 pub struct RawResponse {
     pub(crate) operation: String,
     pub(crate) status: u16,
-    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) headers: crate::http::Headers,
     pub(crate) body: ResponseBody,
 }
 
@@ -42,7 +42,7 @@ impl RawResponse {
         self.status
     }
 
-    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+    pub fn headers(&self) -> &crate::http::Headers {
         &self.headers
     }
 

@@ -1,6 +1,6 @@
-//! Endpoints and how reqwest reaches them: unix sockets, plain TCP, TLS with client
-//! certificates, and ssh tunnels to a remote unix socket (see `ssh.rs`). Keep-alive pooling
-//! comes from reqwest on every one of them.
+//! Endpoints: unix sockets, plain TCP, TLS with client certificates, and ssh tunnels to a
+//! remote unix socket (see `ssh.rs`); TLS material; the engines' environment defaults.
+//! Connections to them are made in `http/connect.rs`.
 
 use std::path::{Path, PathBuf};
 
@@ -143,110 +143,6 @@ impl TlsMaterial {
     }
 }
 
-#[cfg(feature = "tls")]
-fn configure_tls(
-    mut http: reqwest::ClientBuilder,
-    tls: Option<&TlsMaterial>,
-) -> crate::Result<reqwest::ClientBuilder> {
-    use crate::error::chain;
-    let config = |message: String| Error::Config { message };
-    if let Some(tls) = tls {
-        if let Some(ca) = &tls.ca {
-            let certs = reqwest::Certificate::from_pem_bundle(ca)
-                .map_err(|e| config(format!("bad CA PEM: {}", chain(&e))))?;
-            if certs.is_empty() {
-                return Err(config("the CA PEM holds no certificate".into()));
-            }
-            http = http.tls_certs_only(certs);
-        }
-        match (&tls.cert, &tls.key) {
-            (Some(cert), Some(key)) => {
-                check_key(key)?;
-                let mut pem = cert.clone();
-                pem.push(b'\n');
-                pem.extend_from_slice(key);
-                let identity = reqwest::Identity::from_pem(&pem)
-                    .map_err(|e| config(format!("bad client certificate or key: {}", chain(&e))))?;
-                http = http.identity(identity);
-            }
-            (None, None) => {}
-            _ => {
-                return Err(config(
-                    "a client certificate needs its key, and a key its certificate".into(),
-                ))
-            }
-        }
-    }
-    Ok(http.tls_backend_rustls())
-}
-
-/// Encrypted PEM keys are refused with a clear message rather than an opaque parse error.
-#[cfg(feature = "tls")]
-fn check_key(key: &[u8]) -> crate::Result<()> {
-    let text = String::from_utf8_lossy(key);
-    if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
-        return Err(Error::Config {
-            message: "the client key is password-protected; decrypt it first (openssl pkey -in key.pem -out key.plain.pem)".into(),
-        });
-    }
-    let mut reader = key;
-    match rustls_pemfile::private_key(&mut reader) {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(Error::Config {
-            message: "the key PEM holds no private key".into(),
-        }),
-        Err(e) => Err(Error::Config {
-            message: format!("bad key PEM: {e}"),
-        }),
-    }
-}
-
-#[cfg(not(feature = "tls"))]
-fn configure_tls(
-    _: reqwest::ClientBuilder,
-    _: Option<&TlsMaterial>,
-) -> crate::Result<reqwest::ClientBuilder> {
-    Err(Error::Config {
-        message: "https endpoints need berth's `tls` feature".into(),
-    })
-}
-
-/// Applies the endpoint to reqwest; returns the builder and the URL base.
-pub(crate) fn configure(
-    http: reqwest::ClientBuilder,
-    endpoint: &Endpoint,
-    tls: Option<&TlsMaterial>,
-) -> crate::Result<(reqwest::ClientBuilder, String)> {
-    // reqwest is built without a default crypto provider and sets rustls up for every
-    // client, unix sockets included: ring is installed once, process-wide.
-    #[cfg(feature = "tls")]
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Ok(match endpoint {
-        #[cfg(unix)]
-        Endpoint::Unix(path) => (
-            http.unix_socket(path.as_path()),
-            "http://localhost".to_string(),
-        ),
-        #[cfg(not(unix))]
-        Endpoint::Unix(_) => {
-            return Err(Error::Config {
-                message: "unix sockets need a unix system".into(),
-            })
-        }
-        Endpoint::Http { authority } => (http.no_proxy(), format!("http://{authority}")),
-        Endpoint::Https { authority } => (
-            configure_tls(http.no_proxy(), tls)?,
-            format!("https://{authority}"),
-        ),
-        // The client gives the tunnel's local socket as a unix endpoint instead.
-        Endpoint::Ssh(target) => {
-            return Err(Error::Config {
-                message: format!("{} needs its ssh tunnel first", target.display()),
-            })
-        }
-    })
-}
-
 /// The message of a TLS failure in an error's sources, if there is one.
 pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -256,8 +152,8 @@ pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<S
             return Some(tls.to_string());
         }
         // `io::Error::source()` skips the error it wraps (it answers the wrapped error's
-        // source), and hyper nests io errors (a connect error around tokio-rustls's
-        // InvalidData around the rustls error): step into the wrapped error instead.
+        // source), and tokio-rustls wraps the rustls error in an io error: step into the
+        // wrapped error instead.
         current = match e
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())

@@ -1,9 +1,7 @@
 //! `ByteStream`: a body as it comes, never buffered whole.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -17,45 +15,33 @@ type Inner = Pin<Box<dyn Stream<Item = crate::Result<Bytes>> + Send>>;
 /// `AsyncRead` view. The client's read timeout applies between chunks.
 pub struct ByteStream {
     inner: Inner,
-    idle: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
     context: String,
 }
 
 impl ByteStream {
-    pub(crate) fn new(inner: Inner, idle: Option<Duration>, context: String) -> ByteStream {
-        let idle = idle.map(|d| (d, Box::pin(tokio::time::sleep(d))));
-        ByteStream {
-            inner,
-            idle,
-            context,
-        }
+    pub(crate) fn new(inner: Inner, context: String) -> ByteStream {
+        ByteStream { inner, context }
     }
 
-    pub(crate) fn from_response(
-        response: reqwest::Response,
-        idle: Option<Duration>,
+    /// A response body being read; the read timeout applies to each read.
+    pub(crate) fn from_body(
+        body: crate::http::BodyReader,
         endpoint: String,
         operation: String,
     ) -> ByteStream {
-        let op = operation.clone();
-        let inner = response.bytes_stream().map(move |chunk| {
-            chunk.map_err(|source| {
-                if source.is_timeout() {
-                    Error::Timeout {
-                        endpoint: endpoint.clone(),
-                        operation: op.clone(),
-                        which: "read",
-                    }
-                } else {
-                    Error::Transport {
-                        endpoint: endpoint.clone(),
-                        operation: op.clone(),
-                        source,
-                    }
+        let context = operation.clone();
+        let inner = futures_util::stream::unfold(Some(body), move |body| {
+            let (endpoint, operation) = (endpoint.clone(), operation.clone());
+            async move {
+                let mut body = body?;
+                match body.chunk().await {
+                    Ok(Some(piece)) => Some((Ok(piece), Some(body))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(Error::transport(e, false, &endpoint, &operation)), None)),
                 }
-            })
+            }
         });
-        ByteStream::new(Box::pin(inner), idle, operation)
+        ByteStream::new(Box::pin(inner), context)
     }
 
     pub(crate) fn from_reader<R: tokio::io::AsyncRead + Send + 'static>(
@@ -63,13 +49,13 @@ impl ByteStream {
         context: String,
     ) -> ByteStream {
         let inner = tokio_util::io::ReaderStream::new(reader).map(|r| r.map_err(Error::Io));
-        ByteStream::new(Box::pin(inner), None, context)
+        ByteStream::new(Box::pin(inner), context)
     }
 
     /// A stream of one chunk.
     pub fn once(bytes: Bytes) -> ByteStream {
         let inner = futures_util::stream::iter((!bytes.is_empty()).then_some(Ok(bytes)));
-        ByteStream::new(Box::pin(inner), None, String::new())
+        ByteStream::new(Box::pin(inner), String::new())
     }
 
     /// Reads everything (for small bodies; archives should be streamed).
@@ -109,30 +95,7 @@ impl Stream for ByteStream {
     type Item = crate::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Ready(item) => {
-                if let Some((duration, sleep)) = &mut this.idle {
-                    sleep
-                        .as_mut()
-                        .reset(tokio::time::Instant::now() + *duration);
-                }
-                Poll::Ready(item)
-            }
-            Poll::Pending => {
-                if let Some((_, sleep)) = &mut this.idle {
-                    if sleep.as_mut().poll(cx).is_ready() {
-                        this.idle = None;
-                        return Poll::Ready(Some(Err(Error::Timeout {
-                            endpoint: String::new(),
-                            operation: this.context.clone(),
-                            which: "read",
-                        })));
-                    }
-                }
-                Poll::Pending
-            }
-        }
+        self.inner.as_mut().poll_next(cx)
     }
 }
 

@@ -207,11 +207,7 @@ mod tests {
     fn chunks(parts: Vec<Vec<u8>>) -> ByteStream {
         let items: Vec<crate::Result<Bytes>> =
             parts.into_iter().map(|p| Ok(Bytes::from(p))).collect();
-        ByteStream::new(
-            Box::pin(futures_util::stream::iter(items)),
-            None,
-            "test".into(),
-        )
+        ByteStream::new(Box::pin(futures_util::stream::iter(items)), "test".into())
     }
 
     #[tokio::test]

@@ -155,11 +155,7 @@ mod tests {
             .collect();
         JsonLines::new(
             "Test".into(),
-            ByteStream::new(
-                Box::pin(futures_util::stream::iter(items)),
-                None,
-                "t".into(),
-            ),
+            ByteStream::new(Box::pin(futures_util::stream::iter(items)), "t".into()),
         )
     }
 

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::{ByteStream, FrameStream};
 
 enum Io {
-    Hijacked(reqwest::Upgraded),
+    Hijacked(crate::http::Conn),
     /// The engine did not hijack (a detached exec): output only, writes fail.
     ReadOnly(Pin<Box<dyn AsyncRead + Send>>),
 }
@@ -29,7 +29,7 @@ impl std::fmt::Debug for Upgraded {
 }
 
 impl Upgraded {
-    pub(crate) fn hijacked(io: reqwest::Upgraded) -> Upgraded {
+    pub(crate) fn hijacked(io: crate::http::Conn) -> Upgraded {
         Upgraded {
             io: Io::Hijacked(io),
         }

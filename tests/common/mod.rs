@@ -300,7 +300,7 @@ pub fn tar_of(entries: &[(&str, u32, &[u8])]) -> Vec<u8> {
 }
 
 /// A body that is streamed as it is sent: the bytes go through a pipe, written by a task
-/// in small pieces while reqwest reads the other end.
+/// in small pieces while the client reads the other end.
 pub fn streamed(bytes: Vec<u8>) -> berth::Body {
     use tokio::io::AsyncWriteExt;
     let (mut writer, reader) = tokio::io::duplex(16 * 1024);

@@ -1,0 +1,330 @@
+//! Opening connections: unix sockets, TCP, and TLS over TCP (rustls with ring), and the
+//! connection type the rest of the client reads and writes.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::transport::{Endpoint, TlsMaterial};
+use crate::Error;
+
+/// Where connections go, ready to dial.
+#[derive(Clone)]
+pub(crate) enum Target {
+    #[cfg(unix)]
+    Unix(std::path::PathBuf),
+    Tcp(String),
+    #[cfg(feature = "tls")]
+    Tls {
+        authority: String,
+        server_name: rustls::pki_types::ServerName<'static>,
+        config: Arc<rustls::ClientConfig>,
+    },
+}
+
+impl Target {
+    /// The dialable form of an endpoint; TLS material is checked here, so that bad
+    /// material fails when the client is built.
+    pub(crate) fn new(endpoint: &Endpoint, tls: Option<&TlsMaterial>) -> crate::Result<Target> {
+        let config = |message: String| Error::Config { message };
+        match endpoint {
+            #[cfg(unix)]
+            Endpoint::Unix(path) => Ok(Target::Unix(path.clone())),
+            #[cfg(not(unix))]
+            Endpoint::Unix(_) => Err(config("unix sockets need a unix system".into())),
+            Endpoint::Http { authority } => Ok(Target::Tcp(with_port(authority, 2375))),
+            #[cfg(feature = "tls")]
+            Endpoint::Https { authority } => {
+                let host = host_of(authority);
+                let server_name = rustls::pki_types::ServerName::try_from(host.to_string())
+                    .map_err(|e| config(format!("{host:?} cannot be a TLS server name: {e}")))?;
+                Ok(Target::Tls {
+                    authority: with_port(authority, 2376),
+                    server_name,
+                    config: tls_config(tls)?,
+                })
+            }
+            #[cfg(not(feature = "tls"))]
+            Endpoint::Https { .. } => {
+                let _ = tls;
+                Err(config("https endpoints need berth's `tls` feature".into()))
+            }
+            // The client gives the tunnel's local socket as a unix endpoint instead.
+            Endpoint::Ssh(target) => Err(config(format!(
+                "{} needs its ssh tunnel first",
+                target.display()
+            ))),
+        }
+    }
+
+    /// What the `Host` header says.
+    pub(crate) fn host(&self) -> String {
+        match self {
+            #[cfg(unix)]
+            Target::Unix(_) => "localhost".to_string(),
+            Target::Tcp(authority) => authority.clone(),
+            #[cfg(feature = "tls")]
+            Target::Tls { authority, .. } => authority.clone(),
+        }
+    }
+
+    pub(crate) async fn connect(&self) -> io::Result<Conn> {
+        let io = match self {
+            #[cfg(unix)]
+            Target::Unix(path) => Io::Unix(tokio::net::UnixStream::connect(path).await?),
+            Target::Tcp(authority) => Io::Tcp(tcp(authority).await?),
+            #[cfg(feature = "tls")]
+            Target::Tls {
+                authority,
+                server_name,
+                config,
+            } => {
+                let tcp = tcp(authority).await?;
+                let connector = tokio_rustls::TlsConnector::from(config.clone());
+                Io::Tls(Box::new(connector.connect(server_name.clone(), tcp).await?))
+            }
+        };
+        Ok(Conn {
+            io,
+            buf: BytesMut::new(),
+            reused: false,
+        })
+    }
+}
+
+async fn tcp(authority: &str) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect(authority).await?;
+    // Heads and small bodies go in one write each: waiting to coalesce only adds latency.
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// `host:port`, with the engine's conventional port when none is given (as the docker CLI).
+fn with_port(authority: &str, port: u16) -> String {
+    let has_port = match authority.rsplit_once(':') {
+        Some((host, _)) => !authority.starts_with('[') || host.ends_with(']'),
+        None => false,
+    };
+    if has_port {
+        authority.to_string()
+    } else {
+        format!("{authority}:{port}")
+    }
+}
+
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+fn host_of(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    authority.split(':').next().unwrap_or(authority)
+}
+
+#[cfg(feature = "tls")]
+fn tls_config(tls: Option<&TlsMaterial>) -> crate::Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let config = |message: String| Error::Config { message };
+    let certs_of = |pem: &[u8], what: &str| {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| config(format!("bad {what} PEM: {e}")))?;
+        if certs.is_empty() {
+            return Err(config(format!("the {what} PEM holds no certificate")));
+        }
+        Ok(certs)
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    match tls.and_then(|t| t.ca.as_deref()) {
+        Some(ca) => {
+            for cert in certs_of(ca, "CA")? {
+                roots
+                    .add(cert)
+                    .map_err(|e| config(format!("bad CA certificate: {e}")))?;
+            }
+        }
+        // No CA given: the system's, as for any https client.
+        None => {
+            let (added, _) =
+                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            if added == 0 {
+                return Err(config(
+                    "no CA was given and the system has no CA certificates".into(),
+                ));
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config(e.to_string()))?
+        .with_root_certificates(roots);
+    let (cert, key) = match tls {
+        Some(tls) => (tls.cert.as_deref(), tls.key.as_deref()),
+        None => (None, None),
+    };
+    let config_out = match (cert, key) {
+        (Some(cert), Some(key)) => {
+            check_key(key)?;
+            let key = PrivateKeyDer::from_pem_slice(key)
+                .map_err(|e| config(format!("bad key PEM: {e}")))?;
+            builder
+                .with_client_auth_cert(certs_of(cert, "client certificate")?, key)
+                .map_err(|e| config(format!("bad client certificate or key: {e}")))?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        _ => {
+            return Err(config(
+                "a client certificate needs its key, and a key its certificate".into(),
+            ))
+        }
+    };
+    Ok(Arc::new(config_out))
+}
+
+/// Encrypted PEM keys are refused with a clear message rather than an opaque parse error.
+#[cfg(feature = "tls")]
+fn check_key(key: &[u8]) -> crate::Result<()> {
+    let text = String::from_utf8_lossy(key);
+    if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(Error::Config {
+            message: "the client key is password-protected; decrypt it first (openssl pkey -in key.pem -out key.plain.pem)".into(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) enum Io {
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+    Tcp(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+/// One connection and the bytes read from it but not yet used.
+pub(crate) struct Conn {
+    pub(crate) io: Io,
+    pub(crate) buf: BytesMut,
+    /// It carried an earlier request (so the engine may have closed it meanwhile).
+    pub(crate) reused: bool,
+}
+
+impl Conn {
+    /// Reads more bytes into `buf`; 0 at the end of the stream.
+    pub(crate) async fn fill(&mut self) -> io::Result<usize> {
+        use tokio::io::AsyncReadExt;
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(64 * 1024);
+        }
+        match &mut self.io {
+            #[cfg(unix)]
+            Io::Unix(s) => s.read_buf(&mut self.buf).await,
+            Io::Tcp(s) => s.read_buf(&mut self.buf).await,
+            #[cfg(feature = "tls")]
+            Io::Tls(s) => s.read_buf(&mut self.buf).await,
+        }
+    }
+
+    /// Whether an idle connection still looks open: the engine has not closed it nor sent
+    /// anything unasked. (A TLS connection is peeked at, not read, so that no record is
+    /// lost.)
+    pub(crate) fn looks_open(&self) -> bool {
+        let mut byte = [0u8; 1];
+        let open =
+            |r: io::Result<usize>| matches!(r, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        match &self.io {
+            #[cfg(unix)]
+            Io::Unix(s) => open(s.try_read(&mut byte)),
+            Io::Tcp(s) => open(s.try_read(&mut byte)),
+            #[cfg(feature = "tls")]
+            Io::Tls(s) => {
+                let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+                let mut peek = ReadBuf::new(&mut byte);
+                match s.get_ref().0.poll_peek(&mut cx, &mut peek) {
+                    Poll::Pending => true,
+                    // Data waiting on an idle TLS connection is a session ticket or an alert.
+                    Poll::Ready(Ok(n)) => n > 0,
+                    Poll::Ready(Err(_)) => false,
+                }
+            }
+        }
+    }
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        // What came with the head of an upgrade is read first.
+        if !self.buf.is_empty() {
+            let n = self.buf.len().min(out.remaining());
+            out.put_slice(&self.buf[..n]);
+            self.buf.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        match &mut self.io {
+            #[cfg(unix)]
+            Io::Unix(s) => Pin::new(s).poll_read(cx, out),
+            Io::Tcp(s) => Pin::new(s).poll_read(cx, out),
+            #[cfg(feature = "tls")]
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, out),
+        }
+    }
+}
+
+macro_rules! each_io {
+    ($self:ident, $s:ident => $e:expr) => {
+        match &mut $self.io {
+            #[cfg(unix)]
+            Io::Unix($s) => $e,
+            Io::Tcp($s) => $e,
+            #[cfg(feature = "tls")]
+            Io::Tls($s) => {
+                let $s = $s.as_mut();
+                $e
+            }
+        }
+    };
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        each_io!(self, s => Pin::new(s).poll_write(cx, buf))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        each_io!(self, s => Pin::new(s).poll_flush(cx))
+    }
+
+    /// Closes the write half only (stdin of an attached container); reading goes on.
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        each_io!(self, s => Pin::new(s).poll_shutdown(cx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_default_like_the_docker_cli() {
+        assert_eq!(with_port("example.com", 2376), "example.com:2376");
+        assert_eq!(with_port("example.com:1", 2376), "example.com:1");
+        assert_eq!(with_port("[::1]", 2375), "[::1]:2375");
+        assert_eq!(with_port("[::1]:9", 2375), "[::1]:9");
+        assert_eq!(host_of("[::1]:9"), "::1");
+        assert_eq!(host_of("docker.example:2376"), "docker.example");
+    }
+}
