@@ -3,9 +3,9 @@
 
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::connect::Conn;
 use super::wire::{invalid_data, Framing};
@@ -30,7 +30,14 @@ pub(crate) struct BodyReader {
     keep_alive: bool,
     pool: Arc<Pool>,
     read_timeout: Option<Duration>,
+    /// For a body read as a stream: when its last read was (see `fill`).
+    streaming: Option<Option<Instant>>,
 }
+
+/// Reads less than this apart mean the engine is writing a fast stream.
+const FAST: Duration = Duration::from_millis(1);
+/// How long a read in a fast stream polls before it sleeps.
+const SPIN: Duration = Duration::from_micros(40);
 
 impl BodyReader {
     pub(crate) fn new(
@@ -52,7 +59,14 @@ impl BodyReader {
             keep_alive,
             pool,
             read_timeout,
+            streaming: None,
         }
+    }
+
+    /// Reads the body as a stream, consumed piece by piece (see `fill`).
+    pub(crate) fn streaming(mut self) -> BodyReader {
+        self.streaming = Some(None);
+        self
     }
 
     /// The next piece of the body; `None` at its end. After an error, the body is over.
@@ -95,16 +109,6 @@ impl BodyReader {
                     self.state = State::Length(left - piece.len() as u64);
                     return Ok(Some(piece));
                 }
-                State::ChunkData(left) => {
-                    let piece = self.take_up_to(left).await?;
-                    let left = left - piece.len() as u64;
-                    self.state = if left == 0 {
-                        State::ChunkEnd
-                    } else {
-                        State::ChunkData(left)
-                    };
-                    return Ok(Some(piece));
-                }
                 State::UntilClose => {
                     let conn = self.conn_mut();
                     if conn.buf.is_empty() && self.fill().await? == 0 {
@@ -114,27 +118,20 @@ impl BodyReader {
                     }
                     return Ok(Some(self.conn_mut().buf.split().freeze()));
                 }
-                State::ChunkSize => {
-                    let line = self.line().await?;
-                    let digits = line.split(|b| *b == b';').next().unwrap_or_default();
-                    let digits = std::str::from_utf8(digits).unwrap_or("").trim();
-                    let size = u64::from_str_radix(digits, 16).map_err(|_| {
-                        invalid_data(format!(
-                            "bad chunk size line {:?}",
-                            String::from_utf8_lossy(&line)
-                        ))
-                    })?;
-                    self.state = if size == 0 {
-                        State::Trailers
-                    } else {
-                        State::ChunkData(size)
-                    };
-                }
-                State::ChunkEnd => {
-                    if !self.line().await?.is_empty() {
-                        return Err(invalid_data("a chunk is longer than its size line says"));
+                State::ChunkSize | State::ChunkData(_) | State::ChunkEnd => {
+                    let piece = self.decode_chunks()?;
+                    if !piece.is_empty() {
+                        return Ok(Some(piece));
                     }
-                    self.state = State::ChunkSize;
+                    if self.state == State::Trailers {
+                        continue;
+                    }
+                    if self.fill().await? == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the engine closed the connection in the middle of a chunked body",
+                        ));
+                    }
                 }
                 State::Trailers => {
                     if self.line().await?.is_empty() {
@@ -146,15 +143,121 @@ impl BodyReader {
         }
     }
 
+    /// Decodes every whole chunk the buffer holds, in place: the data of small chunks
+    /// (Docker flushes one log line per chunk) is moved together over their framing and
+    /// comes out as one piece, and a lone chunk's data is not moved at all. Empty when
+    /// more bytes must be read first.
+    fn decode_chunks(&mut self) -> io::Result<Bytes> {
+        let mut state = self.state;
+        let buf = &mut self
+            .conn
+            .as_mut()
+            .expect("a body being read has its connection")
+            .buf;
+        // Data is gathered at buf[..write]; buf[read..] is still to decode.
+        let (mut write, mut read) = (0, 0);
+        loop {
+            match state {
+                State::ChunkSize => {
+                    let Some(end) = buf[read..].windows(2).position(|w| w == b"\r\n") else {
+                        if buf.len() - read > 4096 {
+                            return Err(invalid_data("a chunk size line is longer than 4 KiB"));
+                        }
+                        break;
+                    };
+                    let line = &buf[read..read + end];
+                    let digits = line.split(|b| *b == b';').next().unwrap_or_default();
+                    let size = std::str::from_utf8(digits)
+                        .ok()
+                        .and_then(|d| u64::from_str_radix(d.trim(), 16).ok())
+                        .ok_or_else(|| {
+                            invalid_data(format!(
+                                "bad chunk size line {:?}",
+                                String::from_utf8_lossy(line)
+                            ))
+                        })?;
+                    read += end + 2;
+                    state = if size == 0 {
+                        State::Trailers
+                    } else {
+                        State::ChunkData(size)
+                    };
+                }
+                State::ChunkData(left) => {
+                    if write == 0 && read > 0 {
+                        // Nothing gathered yet: drop the framing instead of moving data.
+                        buf.advance(read);
+                        read = 0;
+                    }
+                    let n = (buf.len() - read).min(usize::try_from(left).unwrap_or(usize::MAX));
+                    if n == 0 {
+                        break;
+                    }
+                    buf.copy_within(read..read + n, write);
+                    write += n;
+                    read += n;
+                    let left = left - n as u64;
+                    state = if left == 0 {
+                        State::ChunkEnd
+                    } else {
+                        State::ChunkData(left)
+                    };
+                }
+                State::ChunkEnd => {
+                    if buf.len() - read < 2 {
+                        break;
+                    }
+                    if &buf[read..read + 2] != b"\r\n" {
+                        return Err(invalid_data("a chunk is longer than its size line says"));
+                    }
+                    read += 2;
+                    state = State::ChunkSize;
+                }
+                _ => break,
+            }
+        }
+        self.state = state;
+        let piece = buf.split_to(write).freeze();
+        buf.advance(read - write);
+        Ok(piece)
+    }
+
     fn conn_mut(&mut self) -> &mut Conn {
         self.conn
             .as_mut()
             .expect("a body being read has its connection")
     }
 
+    /// Reads more of the body.
+    ///
+    /// In a fast stream (Docker writes and flushes each log line on its own), a read that
+    /// finds nothing polls for a few tens of microseconds before it sleeps. Sleeping
+    /// after each piece makes the engine wake this task once per line, and on these
+    /// machines that wake-up, not the reading, bounds the stream: measured on 100 MB of
+    /// logs, polling briefly follows them about a fifth faster. A slow or interactive
+    /// stream (reads a millisecond or more apart) never polls; TLS never does.
     async fn fill(&mut self) -> io::Result<usize> {
+        if let Some(Some(last)) = self.streaming {
+            if last.elapsed() < FAST {
+                let until = Instant::now() + SPIN;
+                while Instant::now() < until {
+                    match self.conn_mut().try_fill() {
+                        Some(read) => return self.note_read(read),
+                        None => tokio::task::yield_now().await,
+                    }
+                }
+            }
+        }
         let timeout = self.read_timeout;
-        timed(timeout, "read", self.conn_mut().fill()).await
+        let read = timed(timeout, "read", self.conn_mut().fill()).await;
+        self.note_read(read)
+    }
+
+    fn note_read(&mut self, read: io::Result<usize>) -> io::Result<usize> {
+        if let Some(last) = &mut self.streaming {
+            *last = Some(Instant::now());
+        }
+        read
     }
 
     /// Up to `limit` bytes, reading when none are buffered.
@@ -197,6 +300,7 @@ impl BodyReader {
         if let Some(mut conn) = self.conn.take() {
             if self.keep_alive && conn.buf.is_empty() {
                 conn.reused = true;
+                conn.idle_since = Some(std::time::Instant::now());
                 self.pool.put(conn);
             }
         }
@@ -227,6 +331,7 @@ mod tests {
             io: super::super::connect::Io::Unix(client),
             buf: BytesMut::new(),
             reused: false,
+            idle_since: None,
         };
         let pool = Arc::new(Pool::new(4));
         let reader = BodyReader::new(conn, framing, true, pool.clone(), None);

@@ -94,6 +94,7 @@ impl Target {
             io,
             buf: BytesMut::new(),
             reused: false,
+            idle_since: None,
         })
     }
 }
@@ -214,6 +215,8 @@ pub(crate) struct Conn {
     pub(crate) buf: BytesMut,
     /// It carried an earlier request (so the engine may have closed it meanwhile).
     pub(crate) reused: bool,
+    /// When it went back to the pool.
+    pub(crate) idle_since: Option<std::time::Instant>,
 }
 
 impl Conn {
@@ -229,6 +232,24 @@ impl Conn {
             Io::Tcp(s) => s.read_buf(&mut self.buf).await,
             #[cfg(feature = "tls")]
             Io::Tls(s) => s.read_buf(&mut self.buf).await,
+        }
+    }
+
+    /// Reads what is there without waiting; `None` when nothing is (or for TLS).
+    pub(crate) fn try_fill(&mut self) -> Option<io::Result<usize>> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(64 * 1024);
+        }
+        let read = match &mut self.io {
+            #[cfg(unix)]
+            Io::Unix(s) => s.try_read_buf(&mut self.buf),
+            Io::Tcp(s) => s.try_read_buf(&mut self.buf),
+            #[cfg(feature = "tls")]
+            Io::Tls(_) => return None,
+        };
+        match read {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            other => Some(other),
         }
     }
 

@@ -42,8 +42,14 @@ impl Pool {
 
     fn take(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        // A connection back for less than a second is taken as it is (engines close idle
+        // connections after minutes, if ever): checking costs a system call per request.
+        // If the engine did close it, a request that can be sent again is.
         while let Some(conn) = idle.pop() {
-            if conn.looks_open() {
+            let recent = conn
+                .idle_since
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
+            if recent || conn.looks_open() {
                 return Some(conn);
             }
         }

@@ -30,7 +30,7 @@ impl ByteStream {
         operation: String,
     ) -> ByteStream {
         let context = operation.clone();
-        let inner = futures_util::stream::unfold(Some(body), move |body| {
+        let inner = futures_util::stream::unfold(Some(body.streaming()), move |body| {
             let (endpoint, operation) = (endpoint.clone(), operation.clone());
             async move {
                 let mut body = body?;
