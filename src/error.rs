@@ -101,7 +101,7 @@ impl Error {
                 which,
             };
         }
-        if let Some(message) = crate::transport::tls_failure(&source) {
+        if let Some(message) = crate::http::tls_failure(&source) {
             return Error::Tls { endpoint, message };
         }
         if connecting {

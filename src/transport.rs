@@ -143,28 +143,6 @@ impl TlsMaterial {
     }
 }
 
-/// The message of a TLS failure in an error's sources, if there is one.
-pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = current {
-        #[cfg(feature = "tls")]
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls.to_string());
-        }
-        // `io::Error::source()` skips the error it wraps (it answers the wrapped error's
-        // source), and tokio-rustls wraps the rustls error in an io error: step into the
-        // wrapped error instead.
-        current = match e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-    }
-    None
-}
-
 pub(crate) fn docker_from_env() -> crate::Result<ClientBuilder> {
     let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
     let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());

@@ -1,8 +1,8 @@
 //! TCP with mutual TLS against dockerd: the trusted client certificate, an untrusted
 //! one, none, a server certificate from an unknown CA, an encrypted key, bad material, and
-//! a hijacked connection over TLS.
+//! a hijacked connection over TLS. Run with either TLS backend (`tls`, OpenSSL; `rustls`).
 
-#![cfg(all(feature = "docker-v1_41", feature = "tls"))]
+#![cfg(all(feature = "docker-v1_41", any(feature = "tls", feature = "rustls")))]
 
 mod common;
 
@@ -127,7 +127,8 @@ async fn a_server_certificate_from_an_unknown_ca_is_refused() {
         unreachable!()
     };
     assert!(
-        message.contains("UnknownIssuer") || message.to_lowercase().contains("unknown issuer"),
+        // rustls says UnknownIssuer; OpenSSL "unable to get local issuer certificate".
+        message.to_lowercase().contains("issuer"),
         "{message}"
     );
 }

@@ -1,9 +1,9 @@
-//! Opening connections: unix sockets, TCP, and TLS over TCP (rustls with ring), and the
+//! Opening connections: unix sockets, TCP, and TLS over TCP (see `tls.rs`), and the
 //! connection type the rest of the client reads and writes.
 
 use std::io;
 use std::pin::Pin;
-#[cfg(feature = "tls")]
+#[cfg(any(feature = "tls", feature = "rustls"))]
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -20,11 +20,10 @@ pub(crate) enum Target {
     #[cfg(unix)]
     Unix(std::path::PathBuf),
     Tcp(String),
-    #[cfg(feature = "tls")]
+    #[cfg(any(feature = "tls", feature = "rustls"))]
     Tls {
         authority: String,
-        server_name: rustls::pki_types::ServerName<'static>,
-        config: Arc<rustls::ClientConfig>,
+        connector: Arc<super::tls::Connector>,
     },
 }
 
@@ -39,21 +38,17 @@ impl Target {
             #[cfg(not(unix))]
             Endpoint::Unix(_) => Err(config("unix sockets need a unix system".into())),
             Endpoint::Http { authority } => Ok(Target::Tcp(with_port(authority, 2375))),
-            #[cfg(feature = "tls")]
-            Endpoint::Https { authority } => {
-                let host = host_of(authority);
-                let server_name = rustls::pki_types::ServerName::try_from(host.to_string())
-                    .map_err(|e| config(format!("{host:?} cannot be a TLS server name: {e}")))?;
-                Ok(Target::Tls {
-                    authority: with_port(authority, 2376),
-                    server_name,
-                    config: tls_config(tls)?,
-                })
-            }
-            #[cfg(not(feature = "tls"))]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
+            Endpoint::Https { authority } => Ok(Target::Tls {
+                authority: with_port(authority, 2376),
+                connector: Arc::new(super::tls::Connector::new(tls, host_of(authority))?),
+            }),
+            #[cfg(not(any(feature = "tls", feature = "rustls")))]
             Endpoint::Https { .. } => {
                 let _ = tls;
-                Err(config("https endpoints need berth's `tls` feature".into()))
+                Err(config(
+                    "https endpoints need berth's `tls` (or `rustls`) feature".into(),
+                ))
             }
             // The client gives the tunnel's local socket as a unix endpoint instead.
             Endpoint::Ssh(target) => Err(config(format!(
@@ -69,7 +64,7 @@ impl Target {
             #[cfg(unix)]
             Target::Unix(_) => "localhost".to_string(),
             Target::Tcp(authority) => authority.clone(),
-            #[cfg(feature = "tls")]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
             Target::Tls { authority, .. } => authority.clone(),
         }
     }
@@ -79,16 +74,11 @@ impl Target {
             #[cfg(unix)]
             Target::Unix(path) => Io::Unix(tokio::net::UnixStream::connect(path).await?),
             Target::Tcp(authority) => Io::Tcp(tcp(authority).await?),
-            #[cfg(feature = "tls")]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
             Target::Tls {
                 authority,
-                server_name,
-                config,
-            } => {
-                let tcp = tcp(authority).await?;
-                let connector = tokio_rustls::TlsConnector::from(config.clone());
-                Io::Tls(Box::new(connector.connect(server_name.clone(), tcp).await?))
-            }
+                connector,
+            } => Io::Tls(Box::new(connector.connect(tcp(authority).await?).await?)),
         };
         Ok(Conn {
             io,
@@ -119,7 +109,7 @@ fn with_port(authority: &str, port: u16) -> String {
     }
 }
 
-#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "tls", feature = "rustls")), allow(dead_code))]
 fn host_of(authority: &str) -> &str {
     if let Some(rest) = authority.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
@@ -127,86 +117,12 @@ fn host_of(authority: &str) -> &str {
     authority.split(':').next().unwrap_or(authority)
 }
 
-#[cfg(feature = "tls")]
-fn tls_config(tls: Option<&TlsMaterial>) -> crate::Result<Arc<rustls::ClientConfig>> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let config = |message: String| Error::Config { message };
-    let certs_of = |pem: &[u8], what: &str| {
-        let certs = CertificateDer::pem_slice_iter(pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| config(format!("bad {what} PEM: {e}")))?;
-        if certs.is_empty() {
-            return Err(config(format!("the {what} PEM holds no certificate")));
-        }
-        Ok(certs)
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    match tls.and_then(|t| t.ca.as_deref()) {
-        Some(ca) => {
-            for cert in certs_of(ca, "CA")? {
-                roots
-                    .add(cert)
-                    .map_err(|e| config(format!("bad CA certificate: {e}")))?;
-            }
-        }
-        // No CA given: the system's, as for any https client.
-        None => {
-            let (added, _) =
-                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-            if added == 0 {
-                return Err(config(
-                    "no CA was given and the system has no CA certificates".into(),
-                ));
-            }
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| config(e.to_string()))?
-        .with_root_certificates(roots);
-    let (cert, key) = match tls {
-        Some(tls) => (tls.cert.as_deref(), tls.key.as_deref()),
-        None => (None, None),
-    };
-    let config_out = match (cert, key) {
-        (Some(cert), Some(key)) => {
-            check_key(key)?;
-            let key = PrivateKeyDer::from_pem_slice(key)
-                .map_err(|e| config(format!("bad key PEM: {e}")))?;
-            builder
-                .with_client_auth_cert(certs_of(cert, "client certificate")?, key)
-                .map_err(|e| config(format!("bad client certificate or key: {e}")))?
-        }
-        (None, None) => builder.with_no_client_auth(),
-        _ => {
-            return Err(config(
-                "a client certificate needs its key, and a key its certificate".into(),
-            ))
-        }
-    };
-    Ok(Arc::new(config_out))
-}
-
-/// Encrypted PEM keys are refused with a clear message rather than an opaque parse error.
-#[cfg(feature = "tls")]
-fn check_key(key: &[u8]) -> crate::Result<()> {
-    let text = String::from_utf8_lossy(key);
-    if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
-        return Err(Error::Config {
-            message: "the client key is password-protected; decrypt it first (openssl pkey -in key.pem -out key.plain.pem)".into(),
-        });
-    }
-    Ok(())
-}
-
 pub(crate) enum Io {
     #[cfg(unix)]
     Unix(tokio::net::UnixStream),
     Tcp(TcpStream),
-    #[cfg(feature = "tls")]
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    #[cfg(any(feature = "tls", feature = "rustls"))]
+    Tls(Box<super::tls::Stream>),
 }
 
 /// One connection and the bytes read from it but not yet used.
@@ -230,7 +146,7 @@ impl Conn {
             #[cfg(unix)]
             Io::Unix(s) => s.read_buf(&mut self.buf).await,
             Io::Tcp(s) => s.read_buf(&mut self.buf).await,
-            #[cfg(feature = "tls")]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
             Io::Tls(s) => s.read_buf(&mut self.buf).await,
         }
     }
@@ -244,7 +160,7 @@ impl Conn {
             #[cfg(unix)]
             Io::Unix(s) => s.try_read_buf(&mut self.buf),
             Io::Tcp(s) => s.try_read_buf(&mut self.buf),
-            #[cfg(feature = "tls")]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
             Io::Tls(_) => return None,
         };
         match read {
@@ -264,11 +180,11 @@ impl Conn {
             #[cfg(unix)]
             Io::Unix(s) => open(s.try_read(&mut byte)),
             Io::Tcp(s) => open(s.try_read(&mut byte)),
-            #[cfg(feature = "tls")]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
             Io::Tls(s) => {
                 let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
                 let mut peek = ReadBuf::new(&mut byte);
-                match s.get_ref().0.poll_peek(&mut cx, &mut peek) {
+                match super::tls::tcp(s).poll_peek(&mut cx, &mut peek) {
                     Poll::Pending => true,
                     // Data waiting on an idle TLS connection is a session ticket or an alert.
                     Poll::Ready(Ok(n)) => n > 0,
@@ -296,7 +212,7 @@ impl AsyncRead for Conn {
             #[cfg(unix)]
             Io::Unix(s) => Pin::new(s).poll_read(cx, out),
             Io::Tcp(s) => Pin::new(s).poll_read(cx, out),
-            #[cfg(feature = "tls")]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
             Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, out),
         }
     }
@@ -308,7 +224,7 @@ macro_rules! each_io {
             #[cfg(unix)]
             Io::Unix($s) => $e,
             Io::Tcp($s) => $e,
-            #[cfg(feature = "tls")]
+            #[cfg(any(feature = "tls", feature = "rustls"))]
             Io::Tls($s) => {
                 let $s = $s.as_mut();
                 $e

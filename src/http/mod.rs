@@ -9,6 +9,8 @@
 
 mod body;
 mod connect;
+#[cfg(any(feature = "tls", feature = "rustls"))]
+mod tls;
 mod wire;
 
 use std::borrow::Cow;
@@ -361,5 +363,16 @@ impl ParsedHead {
             headers: head.headers,
             body,
         }
+    }
+}
+
+/// The message of a TLS failure among an error's sources, if there is one.
+pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    #[cfg(any(feature = "tls", feature = "rustls"))]
+    return tls::failure(error);
+    #[cfg(not(any(feature = "tls", feature = "rustls")))]
+    {
+        let _ = error;
+        None
     }
 }
