@@ -1,22 +1,93 @@
-//! Serde helpers the generated types use.
+//! Serde support for the generated types: objects read key by key, and the leniency real
+//! daemons need (`null` for required values, one string for a list of strings).
 
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+
+/// A generated object type: starts from its default and takes the fields it knows.
+pub(crate) trait Object: Default {
+    /// What the error for a non-object says was expected.
+    const EXPECTING: &'static str;
+
+    /// Reads the value of `key` into its field; `false` when the type has no such field
+    /// (the value is then skipped).
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error>;
+}
+
+/// Deserializes an [`Object`] from a map (a JSON object).
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Object>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut value = T::default();
+        while let Some(Key(key)) = map.next_key()? {
+            if !value.read_field(&key, &mut map)? {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(value)
+    }
+}
+
+/// An object key, borrowed from the input when it can be (no allocation per key).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_string())))
+            }
+            fn visit_string<E: serde::de::Error>(self, key: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
 
 /// A required value that a daemon may still send as `null` (arrays and maps above all):
 /// `null` decodes as the type's default instead of failing the whole response.
-pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+pub(crate) struct NullAsDefault<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for NullAsDefault<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(NullAsDefault(
+            Option::<T>::deserialize(deserializer)?.unwrap_or_default(),
+        ))
+    }
 }
 
 /// One string or a list of them, read by looking at the value once (an untagged enum would
 /// buffer it and try each form in turn).
 struct StringOrList;
 
-impl<'de> serde::de::Visitor<'de> for StringOrList {
+impl<'de> Visitor<'de> for StringOrList {
     type Value = Option<Vec<String>>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,44 +124,94 @@ impl<'de> serde::de::Visitor<'de> for StringOrList {
 }
 
 /// A list of strings that a daemon may send as one string (`"Entrypoint": "sh"`) or `null`.
-pub fn string_or_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    Ok(deserializer
-        .deserialize_option(StringOrList)?
-        .unwrap_or_default())
+pub(crate) struct StringList(pub(crate) Vec<String>);
+
+impl<'de> Deserialize<'de> for StringList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let list = deserializer.deserialize_option(StringOrList)?;
+        Ok(StringList(list.unwrap_or_default()))
+    }
 }
 
-/// The optional form of [`string_or_list`].
-pub fn optional_string_or_list<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Vec<String>>, D::Error> {
-    deserializer.deserialize_option(StringOrList)
+/// The optional form of [`StringList`]: `null` stays `None`.
+pub(crate) struct OptionalStringList(pub(crate) Option<Vec<String>>);
+
+impl<'de> Deserialize<'de> for OptionalStringList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(OptionalStringList(
+            deserializer.deserialize_option(StringOrList)?,
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    #[derive(serde::Deserialize, Debug, PartialEq)]
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq)]
     struct Config {
-        #[serde(default, deserialize_with = "super::optional_string_or_list")]
         entrypoint: Option<Vec<String>>,
-        #[serde(default, deserialize_with = "super::null_as_default")]
         env: Vec<String>,
+        cmd: Vec<String>,
+        labels: Option<std::collections::HashMap<String, String>>,
+    }
+
+    impl Object for Config {
+        const EXPECTING: &'static str = "a Config object";
+        fn read_field<'de, A: MapAccess<'de>>(
+            &mut self,
+            key: &str,
+            map: &mut A,
+        ) -> Result<bool, A::Error> {
+            match key {
+                "Entrypoint" => self.entrypoint = map.next_value::<OptionalStringList>()?.0,
+                "Env" => self.env = map.next_value::<NullAsDefault<_>>()?.0,
+                "Cmd" => self.cmd = map.next_value::<StringList>()?.0,
+                "Labels" => self.labels = map.next_value()?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Config {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            object(deserializer)
+        }
     }
 
     #[test]
     fn strings_lists_and_nulls_decode() {
         let parse = |s: &str| serde_json::from_str::<Config>(s).unwrap();
         assert_eq!(
-            parse(r#"{"entrypoint": "sh", "env": null}"#),
+            parse(r#"{"Entrypoint": "sh", "Env": null, "Cmd": "top", "Unknown": {"a": [1]}}"#),
             Config {
                 entrypoint: Some(vec!["sh".into()]),
-                env: vec![]
+                env: vec![],
+                cmd: vec!["top".into()],
+                labels: None,
             }
         );
         assert_eq!(
-            parse(r#"{"entrypoint": ["a", "b"]}"#).entrypoint,
+            parse(r#"{"Entrypoint": ["a", "b"], "Cmd": null}"#).entrypoint,
             Some(vec!["a".into(), "b".into()])
         );
-        assert_eq!(parse(r#"{"entrypoint": null}"#).entrypoint, None);
-        assert_eq!(parse(r#"{}"#).entrypoint, None);
+        assert_eq!(parse(r#"{"Entrypoint": null}"#).entrypoint, None);
+        assert_eq!(parse(r#"{}"#), Config::default());
+        let escaped = parse(r#"{"Lab\u0065ls": {"k": "v"}}"#);
+        assert_eq!(
+            escaped.labels.unwrap()["k"],
+            "v",
+            "escaped keys are read too"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field_path() {
+        let mut json = serde_json::Deserializer::from_str(r#"{"Env": [1]}"#);
+        let error = serde_path_to_error::deserialize::<_, Config>(&mut json).unwrap_err();
+        assert_eq!(error.path().to_string(), "Env[0]");
+        let error = serde_json::from_str::<Config>("[]").unwrap_err();
+        assert!(error.to_string().contains("a Config object"), "{error}");
     }
 }

@@ -20,7 +20,7 @@ mod macros;
 
 pub mod auth;
 mod client;
-pub mod de;
+mod de;
 pub mod dynamic;
 mod error;
 mod http;

@@ -80,19 +80,21 @@ fn type_def(
     };
     match &def.kind {
         TypeKind::Struct(fields) => {
-            let fields = fields.iter().map(|f| {
+            let members = fields.iter().map(|f| {
                 field(
                     f,
                     boxed.contains(&(def.name.clone(), f.name.clone())),
                     models,
                 )
             });
+            let serde_impls = object_impls(&name, fields);
             quote! {
                 #docs
-                #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, Default, PartialEq)]
                 pub struct #name {
-                    #(#fields)*
+                    #(#members)*
                 }
+                #serde_impls
             }
         }
         TypeKind::Enum(values) => {
@@ -123,40 +125,95 @@ fn type_def(
 
 fn field(f: &Field, boxed: bool, models: &TokenStream) -> TokenStream {
     let name = ident(&f.rust_name);
-    let json_name = &f.name;
-    let aliases = &f.aliases;
-    let mut docs = doc(f.doc.as_deref());
-    docs.extend(quote!(#(#[serde(alias = #aliases)])*));
+    let json_name = format!(" JSON: `{}`.", f.name);
+    let docs = doc(f.doc.as_deref());
+    let docs = if docs.is_empty() {
+        quote!(#[doc = #json_name])
+    } else {
+        quote!(#docs #[doc = ""] #[doc = #json_name])
+    };
     let mut ty = ty_tokens(&f.ty, models);
     if boxed {
         ty = quote!(Box<#ty>);
     }
-    // Daemons send one string where the spec says a list of them (Entrypoint, Cmd).
-    let string_list = f.ty == Ty::Vec(Box::new(Ty::String));
-    if f.optional && string_list {
-        quote! {
-            #docs
-            #[serde(rename = #json_name, default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::de::optional_string_or_list")]
-            pub #name: Option<#ty>,
-        }
-    } else if f.optional {
-        quote! {
-            #docs
-            #[serde(rename = #json_name, default, skip_serializing_if = "Option::is_none")]
-            pub #name: Option<#ty>,
-        }
-    } else if string_list {
-        quote! {
-            #docs
-            #[serde(rename = #json_name, default, deserialize_with = "crate::de::string_or_list")]
-            pub #name: #ty,
-        }
+    if f.optional {
+        quote!(#docs pub #name: Option<#ty>,)
     } else {
-        // Daemons send `null` for required values too (arrays and maps above all).
-        quote! {
-            #docs
-            #[serde(rename = #json_name, default, deserialize_with = "crate::de::null_as_default")]
-            pub #name: #ty,
+        quote!(#docs pub #name: #ty,)
+    }
+}
+
+/// `Serialize` and `Deserialize` written out instead of derived: a JSON object read key by
+/// key into a default value, and written field by field. serde's derive emits several
+/// times more code per field (a field enum, a sequence visitor, per-field state), and
+/// compiling that was most of berth's own build time. The behaviour is the derive's with
+/// `default` on every field: unknown keys are skipped, a missing key leaves the default,
+/// and `None` is not written.
+fn object_impls(name: &Ident, fields: &[Field]) -> TokenStream {
+    let expecting = format!("a {name} object");
+    let reads = fields.iter().map(|f| {
+        let member = ident(&f.rust_name);
+        let keys = std::iter::once(&f.name).chain(&f.aliases);
+        // Daemons send one string where the spec says a list of them (Entrypoint, Cmd),
+        // and `null` for required values (arrays and maps above all).
+        let string_list = f.ty == Ty::Vec(Box::new(Ty::String));
+        let read = match (f.optional, string_list) {
+            (true, true) => quote!(map.next_value::<crate::de::OptionalStringList>()?.0),
+            (true, false) => quote!(map.next_value()?),
+            (false, true) => quote!(map.next_value::<crate::de::StringList>()?.0),
+            (false, false) => quote!(map.next_value::<crate::de::NullAsDefault<_>>()?.0),
+        };
+        quote!(#(#keys)|* => self.#member = #read,)
+    });
+    let writes = fields.iter().map(|f| {
+        let member = ident(&f.rust_name);
+        let key = &f.name;
+        if f.optional {
+            quote!(if let Some(value) = &self.#member { map.serialize_entry(#key, value)?; })
+        } else {
+            quote!(map.serialize_entry(#key, &self.#member)?;)
+        }
+    });
+    let (read_body, write_body) = if fields.is_empty() {
+        (
+            quote!(let _ = (key, map); Ok(false)),
+            quote!(serde::ser::SerializeMap::end(
+                serializer.serialize_map(Some(0))?
+            )),
+        )
+    } else {
+        (
+            quote! {
+                match key {
+                    #(#reads)*
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            },
+            quote! {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(None)?;
+                #(#writes)*
+                map.end()
+            },
+        )
+    };
+    quote! {
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #write_body
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::de::object(deserializer)
+            }
+        }
+        impl crate::de::Object for #name {
+            const EXPECTING: &'static str = #expecting;
+            fn read_field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+                #read_body
+            }
         }
     }
 }
