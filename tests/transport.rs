@@ -386,3 +386,76 @@ async fn a_body_has_exactly_one_content_type() {
         "{head}"
     );
 }
+
+/// A loopback server that answers `_ping` with keep-alive, then closes each connection
+/// after `answers_per_connection` answers, as an engine closing idle connections would;
+/// it counts the connections it accepted.
+async fn closing_server(
+    answers_per_connection: usize,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncWriteExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut pending = Vec::new();
+                let mut buf = [0u8; 4096];
+                for _ in 0..answers_per_connection {
+                    while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let end = pending.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+                    pending.drain(..end + 4);
+                    let answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK";
+                    if stream.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+                // Closed without a word, as an idle connection is.
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[tokio::test]
+async fn connections_are_kept_alive_and_a_closed_one_is_replaced() {
+    use std::sync::atomic::Ordering;
+    let (addr, accepted) = closing_server(usize::MAX).await;
+    let client = Client::builder(format!("http://{addr}")).build().unwrap();
+    for _ in 0..20 {
+        assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "one connection for 20 calls"
+    );
+
+    // The server closes each connection after one answer: the next call finds its pooled
+    // connection closed, and goes on a new one without failing, at once and after a pause.
+    let (addr, accepted) = closing_server(1).await;
+    let client = Client::builder(format!("http://{addr}")).build().unwrap();
+    for round in 0..6 {
+        if round == 3 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        assert_eq!(
+            client.invoke(_ping::SystemPing {}).await.unwrap(),
+            "OK",
+            "call {round}"
+        );
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 6);
+}
