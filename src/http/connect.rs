@@ -151,6 +151,23 @@ impl Conn {
         }
     }
 
+    /// Called once a request is written and nothing of its answer has been read: forgets
+    /// the readiness the socket kept from the last answer, so that the first read waits
+    /// for the answer instead of trying, failing and then waiting (one system call less
+    /// per request). Data that arrives meanwhile is still reported by the poller, and a
+    /// newer readiness is never cleared (tokio checks its tick).
+    pub(crate) fn await_answer(&self) {
+        let pending = || Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock));
+        let _ = match &self.io {
+            #[cfg(unix)]
+            Io::Unix(s) => s.try_io(tokio::io::Interest::READABLE, pending),
+            Io::Tcp(s) => s.try_io(tokio::io::Interest::READABLE, pending),
+            // A TLS stream may hold decrypted bytes of its own.
+            #[cfg(any(feature = "tls", feature = "rustls"))]
+            Io::Tls(_) => Ok(()),
+        };
+    }
+
     /// Reads what is there without waiting; `None` when nothing is (or for TLS).
     pub(crate) fn try_fill(&mut self) -> Option<io::Result<usize>> {
         if self.buf.capacity() - self.buf.len() < 4096 {

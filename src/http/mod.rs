@@ -262,6 +262,9 @@ impl Http {
                 _ => Err(Attempt::Failed(e)),
             };
         }
+        if conn.buf.is_empty() {
+            conn.await_answer();
+        }
         match self.read_head(&mut conn, head).await {
             Ok(Some(response)) => Ok(response.into_response(conn, &self.pool, self.read_timeout)),
             Ok(None) => Err(before_answer(io::Error::new(
