@@ -224,41 +224,44 @@ mod tests {
 
     #[test]
     fn framing_follows_the_headers() {
-        let h = head(
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nrest",
-            Method::Get,
-        );
-        assert_eq!((h.framing, h.keep_alive), (Framing::Length(2), true));
-        let h = head(
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 9\r\n\r\nrest",
-            Method::Get,
-        );
-        assert_eq!(h.framing, Framing::Chunked);
-        let h = head(
-            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nrest",
-            Method::Get,
-        );
-        assert!(!h.keep_alive);
-        let h = head(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\nrest",
-            Method::Post,
-        );
-        assert_eq!((h.framing, h.keep_alive), (Framing::UntilClose, false));
-        let h = head(
-            "HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp\r\n\r\nrest",
-            Method::Post,
-        );
-        assert_eq!(h.framing, Framing::Upgrade);
-        let h = head(
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nrest",
-            Method::Head,
-        );
-        assert_eq!(h.framing, Framing::Empty);
+        use Framing::*;
+        let cases = [
+            ("200 OK\r\nContent-Length: 2", Method::Get, Length(2), true),
+            (
+                "200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 9",
+                Method::Get,
+                Chunked,
+                true,
+            ),
+            (
+                "200 OK\r\nConnection: close\r\nContent-Length: 2",
+                Method::Get,
+                Length(2),
+                false,
+            ),
+            (
+                "200 OK\r\nContent-Type: application/vnd.docker.raw-stream",
+                Method::Post,
+                UntilClose,
+                false,
+            ),
+            ("101 UPGRADED\r\nUpgrade: tcp", Method::Post, Upgrade, false),
+            ("200 OK\r\nContent-Length: 2", Method::Head, Empty, true),
+            (
+                "304 Not Modified\r\nApi-Version: 1.41",
+                Method::Post,
+                Empty,
+                true,
+            ),
+        ];
+        for (text, method, framing, keep_alive) in cases {
+            let h = head(&format!("HTTP/1.1 {text}\r\n\r\nrest"), method);
+            assert_eq!((h.framing, h.keep_alive), (framing, keep_alive), "{text}");
+        }
         let h = head(
             "HTTP/1.1 304 Not Modified\r\nApi-Version: 1.41\r\n\r\nrest",
-            Method::Post,
+            Method::Get,
         );
-        assert_eq!(h.framing, Framing::Empty);
         assert_eq!(h.headers.get("api-VERSION"), Some("1.41"));
         let h = head(
             "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nrest",
