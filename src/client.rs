@@ -264,7 +264,7 @@ impl Client {
     pub async fn execute(&self, parts: RequestParts) -> crate::Result<RawResponse> {
         let prefix = match parts.info {
             Some(info) => self.prefix_for(info).await?,
-            None => String::new(),
+            None => "".into(),
         };
         self.send_parts(parts, &prefix).await
     }
@@ -280,8 +280,9 @@ impl Client {
         if let Some(message) = parts.error {
             return Err(invalid(message));
         }
-        let mut target = prefix.to_string();
-        target.push_str(&parts.rendered_path().map_err(invalid)?);
+        let mut target = String::with_capacity(prefix.len() + parts.path.len() + 64);
+        target.push_str(prefix);
+        parts.render_path(&mut target).map_err(invalid)?;
         if !parts.query.is_empty() {
             let mut query = form_urlencoded::Serializer::new(String::new());
             for (name, value) in &parts.query {
@@ -383,19 +384,22 @@ impl Client {
     }
 
     /// The API version prefix for an operation, after the version policy has had its say.
-    async fn prefix_for(&self, info: &'static crate::OperationInfo) -> crate::Result<String> {
+    async fn prefix_for(
+        &self,
+        info: &'static crate::OperationInfo,
+    ) -> crate::Result<std::borrow::Cow<'static, str>> {
         let api = info.api;
         // Podman serves any version prefix; `_ping` is how clients learn versions.
         if api.engine != "docker"
             || info.category == "_ping"
             || self.inner.version_policy == VersionPolicy::Off
         {
-            return Ok(api.prefix.to_string());
+            return Ok(api.prefix.into());
         }
         let server = self.server_version().await?;
         match version::decide(self.inner.version_policy, api.version, &server) {
-            Ok(None) => Ok(api.prefix.to_string()),
-            Ok(Some(negotiated)) => Ok(format!("/v{negotiated}")),
+            Ok(None) => Ok(api.prefix.into()),
+            Ok(Some(negotiated)) => Ok(format!("/v{negotiated}").into()),
             Err(()) => Err(Error::UnsupportedVersion {
                 operation: info.id.to_string(),
                 requested: api.version.to_string(),

@@ -255,23 +255,24 @@ impl RequestParts {
         self.body = PartsBody::Stream(body);
     }
 
-    /// The path with every `{name}` replaced by its encoded value.
-    pub(crate) fn rendered_path(&self) -> Result<String, String> {
-        let mut path = self.path.clone();
-        for (name, value) in &self.path_values {
+    /// Writes the path with every `{name}` replaced by its encoded value.
+    pub(crate) fn render_path(&self, out: &mut String) -> Result<(), String> {
+        let mut rest = self.path.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+            let name = rest[open + 1..close].trim_end_matches('}');
+            let Some((_, value)) = self.path_values.iter().find(|(n, _)| *n == name) else {
+                return Err(format!("path parameter {{{name}}} has no value"));
+            };
             if value.is_empty() || value == "." || value == ".." {
                 return Err(format!("path parameter {name} cannot be {value:?}"));
             }
-            let encoded: String = utf8_percent_encode(value, SEGMENT).collect();
-            path = path.replace(&format!("{{{name}}}"), &encoded);
+            out.extend(utf8_percent_encode(value, SEGMENT));
+            rest = rest.get(close + 1..).unwrap_or("");
         }
-        if let Some(start) = path.find('{') {
-            let end = path[start..]
-                .find('}')
-                .map_or(path.len(), |e| start + e + 1);
-            return Err(format!("path parameter {} has no value", &path[start..end]));
-        }
-        Ok(path)
+        out.push_str(rest);
+        Ok(())
     }
 }
 
@@ -279,19 +280,21 @@ impl RequestParts {
 mod tests {
     use super::*;
 
+    fn rendered(parts: &RequestParts) -> Result<String, String> {
+        let mut path = String::new();
+        parts.render_path(&mut path).map(|()| path)
+    }
+
     #[test]
     fn path_values_stay_in_their_segment() {
         let mut parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
         parts.path("id", "a/b?c d");
-        assert_eq!(
-            parts.rendered_path().unwrap(),
-            "/containers/a%2Fb%3Fc%20d/json"
-        );
+        assert_eq!(rendered(&parts).unwrap(), "/containers/a%2Fb%3Fc%20d/json");
         let mut parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
         parts.path("id", "..");
-        assert!(parts.rendered_path().unwrap_err().contains("cannot be"));
+        assert!(rendered(&parts).unwrap_err().contains("cannot be"));
         let parts = RequestParts::raw(Method::Get, "/containers/{id}/json");
-        assert!(parts.rendered_path().unwrap_err().contains("{id}"));
+        assert!(rendered(&parts).unwrap_err().contains("{id}"));
     }
 
     #[test]

@@ -11,40 +11,57 @@ use crate::operation::Method;
 const MAX_HEAD: usize = 64 * 1024;
 
 /// The headers of a response, in the order the engine sent them; names compare without
-/// regard to case.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// regard to case. (Kept as one string and the places of each name and value in it: one
+/// allocation per response, not two per header.)
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Headers {
-    entries: Vec<(String, String)>,
+    text: String,
+    /// Name start, name end (= value start), value end.
+    spans: Vec<(usize, usize, usize)>,
 }
 
 impl Headers {
+    fn push(&mut self, name: &str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(name);
+        let middle = self.text.len();
+        self.text.push_str(value);
+        self.spans.push((start, middle, self.text.len()));
+    }
+
     /// The first value of a header (`headers.get("api-version")`).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries
-            .iter()
+        self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Every value of a header, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.entries
-            .iter()
+        self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Every header as `(name, value)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.spans
+            .iter()
+            .map(|&(start, middle, end)| (&self.text[start..middle], &self.text[middle..end]))
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.spans.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.spans.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -92,7 +109,10 @@ pub(crate) fn parse_head(buf: &mut BytesMut, method: Method) -> io::Result<Optio
     let mut content_length = None;
     let mut chunked = false;
     let mut other_coding = false;
-    let mut entries = Vec::with_capacity(response.headers.len());
+    let mut headers = Headers {
+        text: String::with_capacity(length),
+        spans: Vec::with_capacity(response.headers.len()),
+    };
     for header in response.headers.iter() {
         let value = std::str::from_utf8(header.value)
             .map_err(|_| invalid_data(format!("header {} is not UTF-8", header.name)))?
@@ -120,7 +140,7 @@ pub(crate) fn parse_head(buf: &mut BytesMut, method: Method) -> io::Result<Optio
                 }
             }
         }
-        entries.push((name.to_string(), value.to_string()));
+        headers.push(name, value);
     }
     let framing = if status == 101 {
         Framing::Upgrade
@@ -136,7 +156,7 @@ pub(crate) fn parse_head(buf: &mut BytesMut, method: Method) -> io::Result<Optio
     let _ = buf.split_to(length);
     Ok(Some(Head {
         status,
-        headers: Headers { entries },
+        headers,
         framing,
         keep_alive: !close && !matches!(framing, Framing::UntilClose | Framing::Upgrade),
     }))
