@@ -136,12 +136,17 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// Reads more bytes into `buf`; 0 at the end of the stream.
-    pub(crate) async fn fill(&mut self) -> io::Result<usize> {
-        use tokio::io::AsyncReadExt;
+    /// Room for a read: 64 KiB more when less than 4 KiB is left.
+    fn make_room(&mut self) {
         if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(64 * 1024);
         }
+    }
+
+    /// Reads more bytes into `buf`; 0 at the end of the stream.
+    pub(crate) async fn fill(&mut self) -> io::Result<usize> {
+        use tokio::io::AsyncReadExt;
+        self.make_room();
         match &mut self.io {
             #[cfg(unix)]
             Io::Unix(s) => s.read_buf(&mut self.buf).await,
@@ -170,9 +175,7 @@ impl Conn {
 
     /// Reads what is there without waiting; `None` when nothing is (or for TLS).
     pub(crate) fn try_fill(&mut self) -> Option<io::Result<usize>> {
-        if self.buf.capacity() - self.buf.len() < 4096 {
-            self.buf.reserve(64 * 1024);
-        }
+        self.make_room();
         let read = match &mut self.io {
             #[cfg(unix)]
             Io::Unix(s) => s.try_read_buf(&mut self.buf),
