@@ -43,6 +43,7 @@ pub struct ClientBuilder {
     read_timeout: Option<Duration>,
     call_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    answer_polling: Option<Duration>,
     version_policy: VersionPolicy,
     ssh: Option<SshOptions>,
 }
@@ -95,6 +96,17 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a call polls for the engine's answer before its task sleeps (default
+    /// 100 µs; `Duration::ZERO` never polls). Waking a sleeping task costs more than a
+    /// local engine takes to answer a small call, so polling first makes such calls about a
+    /// third faster, for up to this much CPU time per call. Calls whose answers keep coming
+    /// later than this (a remote engine, slow operations) stop polling by themselves until
+    /// answers come early again. TLS connections are never polled.
+    pub fn answer_polling(mut self, budget: Duration) -> Self {
+        self.answer_polling = Some(budget);
+        self
+    }
+
     /// What to do with a module the server's API version does not cover; see
     /// [`VersionPolicy`] (default: check, and fail early with a clear error).
     pub fn version_policy(mut self, policy: VersionPolicy) -> Self {
@@ -139,6 +151,9 @@ impl ClientBuilder {
         http.connect_timeout = self.connect_timeout;
         http.read_timeout = self.read_timeout;
         http.write_timeout = self.write_timeout;
+        if let Some(budget) = self.answer_polling {
+            http.answer_polling = crate::http::AnswerPolling::new(budget);
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -335,9 +350,14 @@ impl Client {
         kind: ResponseKind,
         operation: &str,
     ) -> crate::Result<RawResponse> {
-        let response = self.inner.http.send(head, body).await.map_err(|f| {
-            Error::transport(f.error, f.connecting, &self.inner.endpoint, operation)
-        })?;
+        let response = self
+            .inner
+            .http
+            .send(head, body, operation)
+            .await
+            .map_err(|f| {
+                Error::transport(f.error, f.connecting, &self.inner.endpoint, operation)
+            })?;
         let read_whole = |body: BodyReader| async move {
             body.collect()
                 .await

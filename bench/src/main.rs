@@ -8,7 +8,8 @@
 //! Needs the test image (`scripts/engines up docker`). The containers it needs are made on
 //! the first run and reused (checked, and remade if they are not what they should be).
 //!
-//! Rounds are interleaved: in each round raw, berth and bollard run one after the other.
+//! Rounds are interleaved: in each round raw, berth and bollard take turns on blocks of a
+//! fifth of their requests, in an order that rotates from block to block.
 //! Request figures are medians of per-request times pooled over rounds, with the client's CPU
 //! time per request (this process, user + system, median over rounds) beside them; log
 //! figures are medians over rounds of one whole follow (wall time and the child's CPU time);
@@ -118,27 +119,42 @@ impl Scenario {
 }
 
 const CLIENTS: [&str; 3] = ["raw", "berth", "bollard"];
+/// The request scenarios also time berth with its answer polling off, to show what the
+/// polling buys (and costs in CPU).
+const REQUEST_CLIENTS: usize = 4;
+/// Each round of a scenario runs the clients in turn on blocks of its requests, the order
+/// rotating from block to block, so that a drift of the machine (these have 2 noisy cores)
+/// falls on every client alike instead of on whichever ran during it.
+const BLOCKS: usize = 5;
 
 struct Clients {
     raw: raw::Conn,
     berth: berth::Client,
     bollard: bollard::Docker,
+    /// berth with `answer_polling(Duration::ZERO)`.
+    berth_asleep: berth::Client,
     inspect_id: String,
     list_path: String,
     inspect_path: String,
 }
 
 impl Clients {
-    /// One request of a scenario with one client (0 raw, 1 berth, 2 bollard).
+    /// One request of a scenario with one client (0 raw, 1 berth, 2 bollard, 3 berth with
+    /// its polling off).
     async fn call(&mut self, client: usize, scenario: Scenario) -> Result<()> {
+        let berth = if client == 3 {
+            &self.berth_asleep
+        } else {
+            &self.berth
+        };
         match (client, scenario) {
             (0, Scenario::Ping) => drop(self.raw.get("/v1.41/_ping")?),
             (0, Scenario::List) => drop(self.raw.get(&self.list_path)?),
             (0, Scenario::Inspect) => drop(self.raw.get(&self.inspect_path)?),
-            (1, Scenario::Ping) => drop(self.berth.invoke(_ping::SystemPing::default()).await?),
-            (1, Scenario::List) => drop(self.berth.invoke(list_request()).await?),
-            (1, Scenario::Inspect) => drop(
-                self.berth
+            (1 | 3, Scenario::Ping) => drop(berth.invoke(_ping::SystemPing::default()).await?),
+            (1 | 3, Scenario::List) => drop(berth.invoke(list_request()).await?),
+            (1 | 3, Scenario::Inspect) => drop(
+                berth
                     .invoke(containers::ContainerInspect {
                         id: self.inspect_id.clone(),
                         ..Default::default()
@@ -218,6 +234,9 @@ async fn run(opts: &Options) -> Result<()> {
     let started = Instant::now();
     let load_before = loadavg();
     let berth = berth::Client::new(&format!("unix://{}", opts.socket))?;
+    let berth_asleep = berth::Client::builder(format!("unix://{}", opts.socket))
+        .answer_polling(Duration::ZERO)
+        .build()?;
     let bollard =
         bollard::Docker::connect_with_unix(&opts.socket, 120, bollard::API_DEFAULT_VERSION)?
             .negotiate_version()
@@ -233,6 +252,7 @@ async fn run(opts: &Options) -> Result<()> {
         ),
         inspect_path: format!("/v1.41/containers/{inspect_id}/json"),
         bollard,
+        berth_asleep,
         inspect_id,
     };
     clients.check_answers(&setup.ids).await?;
@@ -252,23 +272,29 @@ async fn run(opts: &Options) -> Result<()> {
     let mut rows: Vec<Row> = Vec::new();
     for scenario in Scenario::ALL {
         let n = scenario.requests();
-        for client in 0..CLIENTS.len() {
+        for client in 0..REQUEST_CLIENTS {
             for _ in 0..n / 10 {
                 clients.call(client, scenario).await?; // warm-up, not timed
             }
         }
-        let mut samples: [Vec<f64>; 3] = Default::default();
-        let mut cpu: [Vec<f64>; 3] = Default::default();
+        let mut samples: [Vec<f64>; REQUEST_CLIENTS] = Default::default();
+        let mut cpu: [Vec<f64>; REQUEST_CLIENTS] = Default::default();
+        let block = n / BLOCKS;
         for _ in 0..opts.rounds {
-            for client in 0..CLIENTS.len() {
-                let cpu_before = cpu_time()?;
-                for _ in 0..n {
-                    let t = Instant::now();
-                    clients.call(client, scenario).await?;
-                    samples[client].push(t.elapsed().as_secs_f64() * 1e6);
+            let mut spent = [Duration::ZERO; REQUEST_CLIENTS];
+            for b in 0..BLOCKS {
+                for client in (0..REQUEST_CLIENTS).map(|c| (b + c) % REQUEST_CLIENTS) {
+                    let cpu_before = cpu_time()?;
+                    for _ in 0..block {
+                        let t = Instant::now();
+                        clients.call(client, scenario).await?;
+                        samples[client].push(t.elapsed().as_secs_f64() * 1e6);
+                    }
+                    spent[client] += cpu_time()?.saturating_sub(cpu_before);
                 }
-                let spent = cpu_time()?.saturating_sub(cpu_before);
-                cpu[client].push(spent.as_secs_f64() * 1e6 / n as f64);
+            }
+            for (client, spent) in spent.iter().enumerate() {
+                cpu[client].push(spent.as_secs_f64() * 1e6 / (block * BLOCKS) as f64);
             }
         }
         rows.push(Row {
@@ -343,19 +369,20 @@ async fn run(opts: &Options) -> Result<()> {
     let wall = |r: &Child| r.wall_ms;
     let cpu = |r: &Child| r.cpu_ms;
 
-    println!("| scenario | raw loop | berth | bollard 0.21 | berth / raw | bollard / berth |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| scenario | raw loop | berth | bollard 0.21 | berth / raw | bollard / berth | berth, polling off | its / raw |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut ratios: Vec<(String, f64, f64)> = Vec::new();
     for Row {
         scenario, samples, ..
     } in &rows
     {
-        let [r, b, o] = [0, 1, 2].map(|i| median(&samples[i]));
+        let [r, b, o, a] = [0, 1, 2, 3].map(|i| median(&samples[i]));
         println!(
-            "| {} | {r:.1} µs | {b:.1} µs | {o:.1} µs | {:.2}× | {:.2}× |",
+            "| {} | {r:.1} µs | {b:.1} µs | {o:.1} µs | {:.2}× | {:.2}× | {a:.1} µs | {:.2}× |",
             scenario.name(),
             b / r,
-            o / b
+            o / b,
+            a / r
         );
         ratios.push((scenario.name().to_string(), b / r, o / b));
     }
@@ -378,16 +405,18 @@ async fn run(opts: &Options) -> Result<()> {
     );
 
     println!("Client CPU time per request (this process, user + system; median over rounds):\n");
-    println!("| scenario | raw loop | berth | bollard 0.21 | berth / raw | bollard / berth |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| scenario | raw loop | berth | bollard 0.21 | berth / raw | bollard / berth | berth, polling off | its / raw |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for Row { scenario, cpu, .. } in &rows {
-        let [r, b, o] = [0, 1, 2].map(|i| median(&cpu[i]));
+        let [r, b, o, a] = [0, 1, 2, 3].map(|i| median(&cpu[i]));
         println!(
-            "| {} | {r:.1} µs | {b:.1} µs | {o:.1} µs | {:.2}× | {:.2}× |",
+            "| {} | {r:.1} µs | {b:.1} µs | {o:.1} µs | {:.2}× | {:.2}× | {a:.1} µs | {:.2}× |",
             scenario.name(),
             b / r,
-            o / b
+            o / b,
+            a / r
         );
+        ratios.push((format!("{}, client CPU", scenario.name()), b / r, o / b));
     }
     println!();
 
@@ -459,8 +488,8 @@ async fn run(opts: &Options) -> Result<()> {
 /// time per request (µs) in each round, for raw, berth and bollard.
 struct Row {
     scenario: Scenario,
-    samples: [Vec<f64>; 3],
-    cpu: [Vec<f64>; 3],
+    samples: [Vec<f64>; REQUEST_CLIENTS],
+    cpu: [Vec<f64>; REQUEST_CLIENTS],
 }
 
 /// What a child reports about one follow.

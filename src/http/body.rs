@@ -231,7 +231,7 @@ impl BodyReader {
     /// Reads more of the body.
     ///
     /// In a fast stream (Docker writes and flushes each log line on its own), a read that
-    /// finds nothing polls for 15 µs before it sleeps. Sleeping
+    /// finds nothing polls for 15 µs before it sleeps (see `polling`). Sleeping
     /// after each piece makes the engine wake this task once per line, and on these
     /// machines that wake-up, not the reading, bounds the stream: measured on 100 MB of
     /// logs, polling briefly follows them about a fifth faster. A slow or interactive
@@ -239,12 +239,8 @@ impl BodyReader {
     async fn fill(&mut self) -> io::Result<usize> {
         if let Some(Some(last)) = self.streaming {
             if last.elapsed() < FAST {
-                let until = Instant::now() + SPIN;
-                while Instant::now() < until {
-                    match self.conn_mut().try_fill() {
-                        Some(read) => return self.note_read(read),
-                        None => tokio::task::yield_now().await,
-                    }
+                if let Some(read) = self.conn_mut().poll_fill(SPIN).await {
+                    return self.note_read(read);
                 }
             }
         }

@@ -173,6 +173,15 @@ impl Conn {
         };
     }
 
+    /// Whether `try_fill` can read (a TLS stream is read only through its own buffers).
+    pub(crate) fn can_poll(&self) -> bool {
+        match self.io {
+            #[cfg(any(feature = "tls", feature = "rustls"))]
+            Io::Tls(_) => false,
+            _ => true,
+        }
+    }
+
     /// Reads what is there without waiting; `None` when nothing is (or for TLS).
     pub(crate) fn try_fill(&mut self) -> Option<io::Result<usize>> {
         self.make_room();

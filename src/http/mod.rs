@@ -9,6 +9,7 @@
 
 mod body;
 mod connect;
+mod polling;
 #[cfg(any(feature = "tls", feature = "rustls"))]
 mod tls;
 mod wire;
@@ -24,6 +25,7 @@ use tokio::io::AsyncWriteExt;
 
 pub(crate) use body::BodyReader;
 pub(crate) use connect::{Conn, Target};
+pub(crate) use polling::{AnswerPolling, DEFAULT_ANSWER_POLLING};
 pub use wire::Headers;
 pub(crate) use wire::RequestHead;
 use wire::{parse_head, Framing};
@@ -167,6 +169,7 @@ pub(crate) struct Http {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) write_timeout: Option<Duration>,
+    pub(crate) answer_polling: AnswerPolling,
 }
 
 impl std::fmt::Debug for Http {
@@ -186,6 +189,7 @@ impl Http {
             connect_timeout: None,
             read_timeout: None,
             write_timeout: None,
+            answer_polling: AnswerPolling::new(DEFAULT_ANSWER_POLLING),
         }
     }
 
@@ -194,18 +198,20 @@ impl Http {
         &self.host
     }
 
-    /// Sends a request and reads the response head.
+    /// Sends a request and reads the response head. `route` names what is asked (an
+    /// operation), for the polling (see `polling`).
     pub(crate) async fn send(
         &self,
         head: RequestHead,
         mut body: Outgoing,
+        route: &str,
     ) -> Result<Response, Failure> {
         let failed = |error| Failure {
             connecting: false,
             error,
         };
         if let Some(conn) = self.pool.take() {
-            match self.exchange(conn, &head, &mut body).await {
+            match self.exchange(conn, &head, &mut body, route).await {
                 Ok(response) => return Ok(response),
                 // The engine closed the idle connection: the request goes on a new one.
                 Err(Attempt::Stale(_)) if body.can_be_sent_again() => {}
@@ -218,7 +224,7 @@ impl Http {
                 connecting: true,
                 error,
             })?;
-        match self.exchange(conn, &head, &mut body).await {
+        match self.exchange(conn, &head, &mut body, route).await {
             Ok(response) => Ok(response),
             Err(Attempt::Stale(e) | Attempt::Failed(e)) => Err(failed(e)),
         }
@@ -229,6 +235,7 @@ impl Http {
         mut conn: Conn,
         head: &RequestHead,
         body: &mut Outgoing,
+        route: &str,
     ) -> Result<Response, Attempt> {
         let reused = conn.reused;
         let before_answer = |e: io::Error| {
@@ -262,11 +269,16 @@ impl Http {
                 _ => Err(Attempt::Failed(e)),
             };
         }
+        let wait = self.answer_polling.wait(route);
         if conn.buf.is_empty() {
             conn.await_answer();
+            wait.poll(&mut conn).await.map_err(before_answer)?;
         }
         match self.read_head(&mut conn, head).await {
-            Ok(Some(response)) => Ok(response.into_response(conn, &self.pool, self.read_timeout)),
+            Ok(Some(response)) => {
+                wait.answered();
+                Ok(response.into_response(conn, &self.pool, self.read_timeout))
+            }
             Ok(None) => Err(before_answer(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the engine closed the connection without answering",
