@@ -19,6 +19,17 @@ async fn unix_socket_ping() {
     };
     assert_eq!(client.endpoint(), common::docker_uri());
     assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+
+    // Polling for answers off, and polling longer than any answer takes: the same answers.
+    for budget in [Duration::ZERO, Duration::from_secs(5)] {
+        let client = Client::builder(common::docker_uri())
+            .answer_polling(budget)
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+        }
+    }
 }
 
 /// A loopback listener whose accept queue is full: new connections are never completed,
@@ -123,6 +134,21 @@ async fn read_timeout_fires() {
         }
         other => panic!("expected a read timeout, got {other:?}"),
     }
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Polling for the answer does not outlast the read timeout.
+    let polling = Client::builder(format!("http://{addr}"))
+        .version_policy(berth::VersionPolicy::Off)
+        .read_timeout(Duration::from_millis(300))
+        .answer_polling(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = polling.invoke(_ping::SystemPing {}).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Timeout { which: "read", .. }),
+        "{error:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 
     // A streaming operation too (the answer never starts).

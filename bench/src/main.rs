@@ -447,10 +447,15 @@ async fn run(opts: &Options) -> Result<()> {
     let flat = berth_big <= berth_small * (1.0 + FLAT_TOLERANCE);
     let check = |ok: bool| if ok { "met" } else { "MISSED" };
     let ping = &ratios[0];
-    let slowest = ratios
-        .iter()
-        .min_by(|a, b| a.2.total_cmp(&b.2))
-        .expect("rows");
+    // Time is what "slower" means; CPU time is reported beside it, as a cost.
+    let lowest = |cpu: bool| {
+        ratios
+            .iter()
+            .filter(|r| r.0.ends_with("client CPU") == cpu)
+            .min_by(|a, b| a.2.total_cmp(&b.2))
+            .expect("rows")
+    };
+    let (slowest, costliest) = (lowest(false), lowest(true));
     println!("\nTargets:");
     println!(
         "- berth ≤ 1.35× the raw loop on _ping: {:.2}× — {}",
@@ -463,10 +468,14 @@ async fn run(opts: &Options) -> Result<()> {
         check(ping.2 >= 2.5)
     );
     println!(
-        "- berth no slower than bollard anywhere: lowest bollard / berth {:.2}× ({}) — {}",
+        "- berth no slower than bollard anywhere (wall time): lowest bollard / berth {:.2}× ({}) — {}",
         slowest.2,
         slowest.0,
         check(slowest.2 >= 1.0)
+    );
+    println!(
+        "- (cost, beside the targets) berth's client CPU against bollard's: lowest bollard / berth {:.2}× ({})",
+        costliest.2, costliest.0,
     );
     println!(
         "- berth's peak RSS flat from {small_mb} MB to {big_mb} MB of logs (median over rounds, within {:.0}%): {berth_small:.0} KiB → {berth_big:.0} KiB ({:+.0} KiB; highest {} → {} KiB) — {}",

@@ -269,7 +269,7 @@ impl Http {
                 _ => Err(Attempt::Failed(e)),
             };
         }
-        let wait = self.answer_polling.wait(route);
+        let wait = self.answer_polling.wait(route, self.read_timeout);
         if conn.buf.is_empty() {
             conn.await_answer();
             wait.poll(&mut conn).await.map_err(before_answer)?;

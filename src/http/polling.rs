@@ -39,11 +39,12 @@ impl AnswerPolling {
         }
     }
 
-    /// Starts waiting for the answer to a request of `route` that was just sent.
-    pub(crate) fn wait(&self, route: &str) -> Wait<'_> {
+    /// Starts waiting for the answer to a request of `route` that was just sent. Polling
+    /// never outlasts the read timeout.
+    pub(crate) fn wait(&self, route: &str, read_timeout: Option<Duration>) -> Wait<'_> {
         Wait {
             average: &self.answer_micros[slot(route)],
-            budget: self.budget,
+            budget: read_timeout.map_or(self.budget, |limit| self.budget.min(limit)),
             since: Instant::now(),
         }
     }
@@ -135,28 +136,28 @@ mod tests {
 
         // Nothing known yet: the first call polls, and finds an answer that is already there.
         engine.write_all(b"HTTP/1.1 200 OK\r\n").await.unwrap();
-        let wait = polling.wait("SystemPing");
+        let wait = polling.wait("SystemPing", None);
         assert!(wait.worth_polling());
         wait.poll(&mut ours).await.unwrap();
         assert_eq!(&ours.buf[..], b"HTTP/1.1 200 OK\r\n");
         wait.answered();
-        assert!(polling.wait("SystemPing").worth_polling());
+        assert!(polling.wait("SystemPing", None).worth_polling());
 
         // Answers that take longer than three quarters of the budget turn polling off for
         // their route only.
         for _ in 0..16 {
-            let mut wait = polling.wait("ContainerList");
+            let mut wait = polling.wait("ContainerList", None);
             wait.since -= Duration::from_millis(90);
             wait.answered();
         }
-        assert!(!polling.wait("ContainerList").worth_polling());
-        assert!(polling.wait("SystemPing").worth_polling());
+        assert!(!polling.wait("ContainerList", None).worth_polling());
+        assert!(polling.wait("SystemPing", None).worth_polling());
 
         // ...and answers that come early again turn it back on.
         for _ in 0..16 {
-            polling.wait("ContainerList").answered();
+            polling.wait("ContainerList", None).answered();
         }
-        assert!(polling.wait("ContainerList").worth_polling());
+        assert!(polling.wait("ContainerList", None).worth_polling());
     }
 
     #[tokio::test]
@@ -169,8 +170,11 @@ mod tests {
         assert!(ours.buf.is_empty());
 
         assert!(!AnswerPolling::new(Duration::ZERO)
-            .wait("SystemPing")
+            .wait("SystemPing", None)
             .worth_polling());
+        let capped = AnswerPolling::new(Duration::from_secs(1));
+        let wait = capped.wait("SystemPing", Some(Duration::from_millis(5)));
+        assert_eq!(wait.budget, Duration::from_millis(5));
     }
 
     #[test]
