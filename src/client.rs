@@ -102,7 +102,8 @@ impl ClientBuilder {
     /// third faster (`_ping` to a local dockerd: ~40 µs instead of ~60 µs), for CPU time
     /// while it polls. An operation polls only while its answers lately started within
     /// three quarters of this, so slow operations and remote engines do not poll. Polling
-    /// never outlasts the read timeout, and TLS connections are never polled.
+    /// counts within the read timeout; budgets over a second are taken as a second; TLS
+    /// connections are never polled.
     pub fn answer_polling(mut self, budget: Duration) -> Self {
         self.answer_polling = Some(budget);
         self

@@ -156,23 +156,6 @@ impl Conn {
         }
     }
 
-    /// Called once a request is written and nothing of its answer has been read: forgets
-    /// the readiness the socket kept from the last answer, so that the first read waits
-    /// for the answer instead of trying, failing and then waiting (one system call less
-    /// per request). Data that arrives meanwhile is still reported by the poller, and a
-    /// newer readiness is never cleared (tokio checks its tick).
-    pub(crate) fn await_answer(&self) {
-        let pending = || Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock));
-        let _ = match &self.io {
-            #[cfg(unix)]
-            Io::Unix(s) => s.try_io(tokio::io::Interest::READABLE, pending),
-            Io::Tcp(s) => s.try_io(tokio::io::Interest::READABLE, pending),
-            // A TLS stream may hold decrypted bytes of its own.
-            #[cfg(any(feature = "tls", feature = "rustls"))]
-            Io::Tls(_) => Ok(()),
-        };
-    }
-
     /// Whether `try_fill` can read (a TLS stream is read only through its own buffers).
     pub(crate) fn can_poll(&self) -> bool {
         match self.io {

@@ -25,6 +25,7 @@ use tokio::io::AsyncWriteExt;
 
 pub(crate) use body::BodyReader;
 pub(crate) use connect::{Conn, Target};
+use polling::Wait;
 pub(crate) use polling::{AnswerPolling, DEFAULT_ANSWER_POLLING};
 pub use wire::Headers;
 pub(crate) use wire::RequestHead;
@@ -262,19 +263,15 @@ impl Http {
                 return Err(Attempt::Failed(e));
             }
             let grace = self.read_timeout.unwrap_or(Duration::from_secs(2));
-            return match timed(Some(grace), "read", self.read_head(&mut conn, head)).await {
+            return match timed(Some(grace), "read", self.read_head(&mut conn, head, None)).await {
                 Ok(Some(response)) => {
                     Ok(response.into_response(conn, &self.pool, self.read_timeout))
                 }
                 _ => Err(Attempt::Failed(e)),
             };
         }
-        let wait = self.answer_polling.wait(route, self.read_timeout);
-        if conn.buf.is_empty() {
-            conn.await_answer();
-            wait.poll(&mut conn).await.map_err(before_answer)?;
-        }
-        match self.read_head(&mut conn, head).await {
+        let wait = self.answer_polling.wait(route);
+        match self.read_head(&mut conn, head, Some(&wait)).await {
             Ok(Some(response)) => {
                 wait.answered();
                 Ok(response.into_response(conn, &self.pool, self.read_timeout))
@@ -331,6 +328,7 @@ impl Http {
         &self,
         conn: &mut Conn,
         request: &RequestHead,
+        mut wait: Option<&Wait<'_>>,
     ) -> io::Result<Option<ParsedHead>> {
         loop {
             if let Some(head) = parse_head(&mut conn.buf, request.method)? {
@@ -339,7 +337,17 @@ impl Http {
                 }
                 return Ok(Some(ParsedHead(head)));
             }
-            let read = timed(self.read_timeout, "read", conn.fill()).await?;
+            // The first read may poll before it sleeps; both are within one read timeout.
+            let wait = wait.take();
+            let read = timed(self.read_timeout, "read", async {
+                if let Some(wait) = wait {
+                    if let Some(read) = wait.poll(conn).await {
+                        return read;
+                    }
+                }
+                conn.fill().await
+            })
+            .await?;
             if read == 0 {
                 if conn.buf.is_empty() {
                     return Ok(None);
