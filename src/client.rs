@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{message_of, ApiError};
-use crate::http::{BodyReader, Http, Incoming, Outgoing, RequestHead, Target};
+use crate::http::{Answer, AnswerBody, Body, Http, HttpError, Timeouts};
 use crate::operation::{Method, Operation, ResponseKind};
-use crate::request::{PartsBody, RequestParts};
-use crate::response::{RawResponse, ResponseBody};
-use crate::ssh::{SshOptions, SshTunnel};
+use crate::request::{build_request, Built, RequestParts};
+use crate::response::{Headers, RawResponse, ResponseBody};
+use crate::socket::ssh::{SshOptions, SshTunnel};
+use crate::socket::{Endpoint, Target, TlsMaterial};
 use crate::stream::{ByteStream, Upgraded};
-use crate::transport::{self, Endpoint, TlsMaterial};
 use crate::version::{self, ServerVersion, VersionPolicy};
 use crate::Error;
 
@@ -43,7 +43,7 @@ pub struct ClientBuilder {
     read_timeout: Option<Duration>,
     call_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
-    answer_polling: Option<Duration>,
+    max_connections: Option<usize>,
     version_policy: VersionPolicy,
     ssh: Option<SshOptions>,
 }
@@ -76,36 +76,34 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a connection to be made (for `ssh://`, also how long the tunnel
-    /// may take to come up; 15 s when unset).
+    /// How long to wait for a connection to be made, TLS handshake included (default 10 s;
+    /// for `ssh://`, how long the tunnel may take to come up, default 15 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
     }
 
-    /// How long the engine may stay silent while answering (applies between the chunks of
-    /// streams too).
+    /// How long the engine may stay silent while answering: until the answer starts (after
+    /// a streamed request body went out), then between the pieces of its body, streams
+    /// included. Off by default: without it, a silent engine is waited for forever, as
+    /// the docker CLI does; a log follow or an event stream is silent by nature.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(timeout);
         self
     }
 
     /// How long sending a streamed request body may stall (the engine not taking bytes).
+    /// Off by default.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = Some(timeout);
         self
     }
 
-    /// How long a call polls for the engine's answer before its task sleeps (default
-    /// 100 µs; `Duration::ZERO` never polls). Waking a sleeping task costs more than a
-    /// local engine takes to answer a small call, so polling first makes such calls about a
-    /// third faster (`_ping` to a local dockerd: ~40 µs instead of ~60 µs), for CPU time
-    /// while it polls. An operation polls only while its answers lately started within
-    /// three quarters of this, so slow operations and remote engines do not poll. Polling
-    /// counts within the read timeout; budgets over a second are taken as a second; TLS
-    /// connections are never polled.
-    pub fn answer_polling(mut self, budget: Duration) -> Self {
-        self.answer_polling = Some(budget);
+    /// How many connections the client keeps open to the engine at most (default 64).
+    /// Calls beyond it wait for a connection to come back. A stream being read (logs,
+    /// events) and a hijacked connection (attach, exec) each hold one until dropped.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = Some(max.max(1));
         self
     }
 
@@ -116,7 +114,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a whole call may take (for streams: until the answer starts).
+    /// How long a whole call may take (for streams: until the answer starts). Off by default.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
         self
@@ -128,11 +126,14 @@ impl ClientBuilder {
     pub fn build(self) -> crate::Result<Client> {
         let endpoint = Endpoint::parse(&self.uri, self.tls.is_some())?;
         let ssh = match (&endpoint, self.ssh) {
-            (Endpoint::Ssh(target), options) => Some(SshTunnel::new(
-                target.clone(),
-                options.unwrap_or_default(),
-                self.connect_timeout,
-            )?),
+            (Endpoint::Ssh(target), options) => Some(
+                SshTunnel::new(
+                    target.clone(),
+                    options.unwrap_or_default(),
+                    self.connect_timeout,
+                )
+                .map_err(Error::from)?,
+            ),
             (_, Some(_)) => {
                 return Err(Error::Config {
                     message: format!(
@@ -146,16 +147,16 @@ impl ClientBuilder {
         let local = ssh
             .as_ref()
             .map(|t| Endpoint::Unix(t.socket().to_path_buf()));
-        let mut http = Http::new(Target::new(
-            local.as_ref().unwrap_or(&endpoint),
-            self.tls.as_ref(),
-        )?);
-        http.connect_timeout = self.connect_timeout;
-        http.read_timeout = self.read_timeout;
-        http.write_timeout = self.write_timeout;
-        if let Some(budget) = self.answer_polling {
-            http.answer_polling = crate::http::AnswerPolling::new(budget);
-        }
+        let target = Target::new(local.as_ref().unwrap_or(&endpoint), self.tls.as_ref())?;
+        let timeouts = Timeouts {
+            read: self.read_timeout,
+            write: self.write_timeout,
+        };
+        let max_connections = self
+            .max_connections
+            .unwrap_or(crate::http::DEFAULT_MAX_CONNECTIONS);
+        let http = Http::new(target, self.connect_timeout, timeouts, max_connections)
+            .map_err(|message| Error::Config { message })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -208,14 +209,14 @@ impl Client {
     /// else `unix:///var/run/docker.sock`.
     /// Example: `examples/support/mod.rs` (how every example finds its engine).
     pub fn docker_from_env() -> crate::Result<ClientBuilder> {
-        transport::docker_from_env()
+        crate::env::docker_from_env()
     }
 
     /// Podman's defaults: `CONTAINER_HOST`, else `$XDG_RUNTIME_DIR/podman/podman.sock`,
     /// else `/run/podman/podman.sock`.
     /// Example: `examples/podman_apis.rs`.
     pub fn podman_from_env() -> crate::Result<ClientBuilder> {
-        transport::podman_from_env()
+        crate::env::podman_from_env()
     }
 
     /// The endpoint, as error messages name it.
@@ -229,7 +230,7 @@ impl Client {
     /// only moves the wait and its errors here. Other endpoints: nothing to do.
     pub async fn connect(&self) -> crate::Result<()> {
         match &self.inner.ssh {
-            Some(tunnel) => tunnel.ensure().await,
+            Some(tunnel) => tunnel.ensure().await.map_err(Error::from),
             None => Ok(()),
         }
     }
@@ -290,51 +291,11 @@ impl Client {
     async fn send_parts(&self, parts: RequestParts, prefix: &str) -> crate::Result<RawResponse> {
         self.connect().await?;
         let operation = parts.operation.to_string();
-        let invalid = |message: String| Error::InvalidRequest {
+        let request = build_request(parts, prefix).map_err(|message| Error::InvalidRequest {
             operation: operation.clone(),
             message,
-        };
-        if let Some(message) = parts.error {
-            return Err(invalid(message));
-        }
-        let mut target = String::with_capacity(prefix.len() + parts.path.len() + 64);
-        target.push_str(prefix);
-        parts.render_path(&mut target).map_err(invalid)?;
-        if !parts.query.is_empty() {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            for (name, value) in &parts.query {
-                query.append_pair(name, value);
-            }
-            target.push('?');
-            target.push_str(&query.finish());
-        }
-        let mut head =
-            RequestHead::new(parts.method, &target, self.inner.http.host()).map_err(invalid)?;
-        for (name, value) in &parts.headers {
-            head.header(name, value).map_err(invalid)?;
-        }
-        let body = match parts.body {
-            PartsBody::None => Outgoing::Empty,
-            PartsBody::Json(json) => Outgoing::Bytes(json.map_err(invalid)?.into()),
-            PartsBody::Stream(body) => body.into_outgoing(),
-        };
-        // A Content-Type given as a header (an operation's own `Content-type` parameter, a
-        // raw request's header) replaces the body's default instead of doubling it.
-        let has_content_type = parts
-            .headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
-        if let (Some(content_type), false) = (&parts.content_type, has_content_type) {
-            if !matches!(parts.method, Method::Get | Method::Head | Method::Delete) {
-                head.header("Content-Type", content_type).map_err(invalid)?;
-            }
-        }
-        if parts.response == ResponseKind::Upgrade {
-            head.header("Connection", "Upgrade").map_err(invalid)?;
-            head.header("Upgrade", "tcp").map_err(invalid)?;
-        }
-        let head = head.finish(body.length());
-        let exchange = self.exchange(head, body, parts.response, &operation);
+        })?;
+        let exchange = self.exchange(request, &operation);
         match self.inner.call_timeout {
             // For a stream, the call ends when its answer starts.
             Some(limit) => tokio::time::timeout(limit, exchange)
@@ -344,65 +305,91 @@ impl Client {
         }
     }
 
-    /// Sends a request and reads its answer as the response kind says.
-    async fn exchange(
-        &self,
-        head: RequestHead,
-        body: Outgoing,
-        kind: ResponseKind,
-        operation: &str,
-    ) -> crate::Result<RawResponse> {
-        let response = self
+    /// Sends a request and reads its answer as the response kind says: an error status, or
+    /// a status the operation does not list, is an error that keeps the body.
+    async fn exchange(&self, request: Built, operation: &str) -> crate::Result<RawResponse> {
+        let Built {
+            request,
+            kind,
+            success,
+        } = request;
+        let upgrade = kind == ResponseKind::Upgrade;
+        let Answer {
+            status,
+            headers,
+            body,
+        } = self
             .inner
             .http
-            .send(head, body, operation)
+            .send(request, upgrade)
             .await
-            .map_err(|f| {
-                Error::transport(f.error, f.connecting, &self.inner.endpoint, operation)
-            })?;
-        let read_whole = |body: BodyReader| async move {
-            body.collect()
-                .await
-                .map_err(|e| Error::transport(e, false, &self.inner.endpoint, operation))
-        };
-        let status = response.status;
-        let body = match response.body {
-            // A redirect is not followed: the engines never send one for a request they
-            // serve, and following it would ask for another resource than the one named
-            // (Go's router redirects a path holding `..` to its cleaned form).
-            Incoming::Body(body)
-                if status >= 400 || (300..400).contains(&status) && status != 304 =>
-            {
-                let body = read_whole(body).await?;
-                let message = match response.headers.get("location") {
-                    Some(to) if status < 400 => {
-                        format!("redirected to {to} (berth does not follow redirects)")
-                    }
-                    _ => message_of(&body),
-                };
-                return Err(Error::Api(ApiError {
-                    status,
+            .map_err(|e| self.error(e, operation))?;
+        let headers = Headers::new(headers);
+        let body = match body {
+            AnswerBody::Upgraded(io) => {
+                return Ok(RawResponse {
                     operation: operation.to_string(),
-                    message,
-                    body,
-                }));
+                    status,
+                    headers,
+                    body: ResponseBody::Upgraded(Upgraded::hijacked(io)),
+                })
             }
-            Incoming::Body(body) if kind == ResponseKind::Buffered => {
-                ResponseBody::Buffered(read_whole(body).await?)
-            }
-            Incoming::Body(body) => ResponseBody::Streaming(ByteStream::from_body(
+            AnswerBody::Body(body) => body,
+        };
+        let read_answer = |body: Body| async move {
+            body.collect_answer()
+                .await
+                .map_err(|e| self.error(e, operation))
+        };
+        let listed = match success {
+            Some(success) if !success.is_empty() => success.contains(&status),
+            _ => (200..300).contains(&status) || status == 304,
+        };
+        // A redirect is not followed: the engines never send one for a request they
+        // serve, and following it would ask for another resource than the one named (Go's
+        // router redirects a path holding `..` to its cleaned form).
+        if status >= 400 || (300..400).contains(&status) && !listed {
+            let body = read_answer(body).await?;
+            let message = match headers.get("location") {
+                Some(to) if status < 400 => {
+                    format!("redirected to {to} (berth does not follow redirects)")
+                }
+                _ => message_of(&body),
+            };
+            return Err(Error::Api(ApiError {
+                status,
+                operation: operation.to_string(),
+                message,
+                body,
+            }));
+        }
+        if !listed || status == 101 {
+            return Err(Error::UnexpectedStatus {
+                operation: operation.to_string(),
+                status,
+                body: read_answer(body).await?,
+            });
+        }
+        let body = if kind == ResponseKind::Buffered {
+            ResponseBody::Buffered(body.collect().await.map_err(|e| self.error(e, operation))?)
+        } else {
+            ResponseBody::Streaming(ByteStream::from_body(
                 body,
                 self.inner.endpoint.clone(),
                 operation.to_string(),
-            )),
-            Incoming::Upgraded(conn) => ResponseBody::Upgraded(Upgraded::hijacked(conn)),
+            ))
         };
         Ok(RawResponse {
             operation: operation.to_string(),
             status,
-            headers: response.headers,
+            headers,
             body,
         })
+    }
+
+    /// The SDK's error for what failed in an exchange.
+    fn error(&self, error: HttpError, operation: &str) -> Error {
+        Error::from_http(error, &self.inner.endpoint, operation)
     }
 
     /// The API version prefix for an operation, after the version policy has had its say.

@@ -4,6 +4,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::http::HttpError;
+use crate::socket::ssh::SshError;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, with the endpoint, the operation and the raw body wherever they exist.
@@ -33,7 +36,11 @@ pub enum Error {
     Ssh { endpoint: String, message: String },
     /// The TLS handshake failed (bad certificate, unknown CA, refused client certificate).
     Tls { endpoint: String, message: String },
-    /// Any other transport failure while sending or receiving.
+    /// A streamed request body failed (its own error, in `message`), or was not sent
+    /// whole. The call fails even when the engine answered already.
+    RequestBody { operation: String, message: String },
+    /// Any other transport failure while sending or receiving: the connection closed
+    /// before the answer was complete, or the answer was malformed or too large.
     Transport {
         endpoint: String,
         operation: String,
@@ -85,32 +92,24 @@ pub struct ApiError {
 }
 
 impl Error {
-    /// The error for a failed exchange with an endpoint: a timeout, a TLS refusal, a
-    /// connection that could not be made, or another transport failure.
-    pub(crate) fn transport(
-        source: std::io::Error,
-        connecting: bool,
-        endpoint: &str,
-        operation: &str,
-    ) -> Error {
+    /// The SDK's error for what failed in an exchange with an endpoint.
+    pub(crate) fn from_http(error: HttpError, endpoint: &str, operation: &str) -> Error {
         let endpoint = endpoint.to_string();
-        if let Some(which) = crate::http::elapsed(&source) {
-            return Error::Timeout {
+        let operation = operation.to_string();
+        match error {
+            HttpError::Connect(source) => Error::Connect { endpoint, source },
+            HttpError::Tls(message) => Error::Tls { endpoint, message },
+            HttpError::Timeout(which) => Error::Timeout {
                 endpoint,
-                operation: operation.to_string(),
+                operation,
                 which,
-            };
-        }
-        if let Some(message) = crate::http::tls_failure(&source) {
-            return Error::Tls { endpoint, message };
-        }
-        if connecting {
-            return Error::Connect { endpoint, source };
-        }
-        Error::Transport {
-            endpoint,
-            operation: operation.to_string(),
-            source,
+            },
+            HttpError::Upload(message) => Error::RequestBody { operation, message },
+            HttpError::Transport(source) => Error::Transport {
+                endpoint,
+                operation,
+                source,
+            },
         }
     }
 
@@ -153,12 +152,17 @@ impl fmt::Display for Error {
             Error::Timeout { endpoint, operation, which } => write!(f, "{operation}: {which} timeout against {endpoint}"),
             Error::Tls { endpoint, message } => write!(f, "TLS with {endpoint} failed: {message}"),
             Error::Ssh { endpoint, message } => write!(f, "ssh tunnel to {endpoint} failed: {message}"),
+            Error::RequestBody { operation, message } => write!(f, "{operation}: {message}"),
             Error::Transport { endpoint, operation, source } => write!(f, "{operation}: transport error with {endpoint}: {}", chain(source)),
             Error::Api(e) => write!(f, "{}: the engine answered {}: {}", e.operation, e.status, e.message),
             Error::Decode { operation, path, message, body } => {
                 write!(f, "{operation}: cannot decode the answer at `{path}`: {message} ({} bytes kept)", body.len())
             }
-            Error::UnexpectedStatus { operation, status, .. } => write!(f, "{operation}: unexpected status {status}"),
+            Error::UnexpectedStatus { operation, status, body } => write!(
+                f,
+                "{operation}: the engine answered {status}, a status the operation does not list ({} bytes kept)",
+                body.len()
+            ),
             Error::Stream { operation, message, .. } => write!(f, "{operation}: the engine reported an error in the stream: {message}"),
             Error::UnsupportedVersion { operation, requested, server_min, server_max } => write!(
                 f,
@@ -190,6 +194,15 @@ impl std::error::Error for Error {
             Error::Connect { source, .. } | Error::Transport { source, .. } => Some(source),
             Error::Io(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+impl From<SshError> for Error {
+    fn from(e: SshError) -> Self {
+        Error::Ssh {
+            endpoint: e.endpoint,
+            message: e.message,
         }
     }
 }

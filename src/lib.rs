@@ -22,28 +22,27 @@ pub mod auth;
 mod client;
 mod de;
 pub mod dynamic;
+mod env;
 mod error;
 mod http;
 mod operation;
 mod request;
 mod response;
-mod ssh;
+mod socket;
 pub mod stream;
-mod transport;
 pub mod version;
 
 pub use client::{Client, ClientBuilder, RawRequest};
 pub use error::{ApiError, Error, Result};
-pub use http::Headers;
 pub use operation::{
     ApiInfo, BodyInfo, Method, Operation, OperationInfo, ParamEncoding, ParamInfo, ParamLocation,
     ResponseKind,
 };
 pub use request::{Body, ParamValue, RequestParts};
-pub use response::RawResponse;
-pub use ssh::{SshOptions, SshTarget};
+pub use response::{Headers, RawResponse};
+pub use socket::ssh::{SshOptions, SshTarget};
+pub use socket::{Endpoint, TlsMaterial};
 pub use stream::{ByteStream, Frame, FrameStream, JsonLines, Multiplexed, StreamKind, Upgraded};
-pub use transport::{Endpoint, TlsMaterial};
 pub use version::{ServerVersion, VersionPolicy};
 
 include!(concat!(env!("OUT_DIR"), "/engines.rs"));

@@ -79,9 +79,7 @@ impl ParamValue for serde_json::Value {
     }
 }
 
-type ChunkStream =
-    std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, BoxError>> + Send>>;
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::http::{BoxError, ChunkStream, Outgoing};
 
 /// A request body: bytes in memory, or a stream (file, reader) that is never read whole.
 #[derive(Default)]
@@ -124,11 +122,11 @@ impl Body {
         Ok(Body::from_reader(tokio::fs::File::open(path).await?))
     }
 
-    pub(crate) fn into_outgoing(self) -> crate::http::Outgoing {
+    pub(crate) fn into_outgoing(self) -> Outgoing {
         match self.inner {
-            BodyInner::Empty => crate::http::Outgoing::Empty,
-            BodyInner::Bytes(bytes) => crate::http::Outgoing::Bytes(bytes),
-            BodyInner::Stream(stream) => crate::http::Outgoing::Stream(Some(stream)),
+            BodyInner::Empty => Outgoing::Empty,
+            BodyInner::Bytes(bytes) => Outgoing::Full(Some(bytes)),
+            BodyInner::Stream(stream) => Outgoing::stream(stream),
         }
     }
 }
@@ -274,6 +272,112 @@ impl RequestParts {
         out.push_str(rest);
         Ok(())
     }
+}
+
+/// Headers berth sets itself: the body's framing and the connection's use are the
+/// transport's to say, and a second, different one would make the request ambiguous.
+const TRANSPORT_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "upgrade",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+];
+
+const USER_AGENT: &str = concat!("berth/", env!("CARGO_PKG_VERSION"));
+
+/// A request ready for the HTTP layer, with what the answer is checked against.
+pub(crate) struct Built {
+    pub(crate) request: http::Request<Outgoing>,
+    pub(crate) kind: ResponseKind,
+    /// The statuses the operation lists (`None` for raw requests).
+    pub(crate) success: Option<&'static [u16]>,
+}
+
+/// Turns parts into a request: the path under its version prefix with its values encoded,
+/// the query, the headers (checked), the body and its content type.
+pub(crate) fn build_request(parts: RequestParts, prefix: &str) -> Result<Built, String> {
+    use http::header::{self, HeaderName, HeaderValue};
+    if let Some(message) = parts.error {
+        return Err(message);
+    }
+    let mut target = String::with_capacity(prefix.len() + parts.path.len() + 64);
+    target.push_str(prefix);
+    parts.render_path(&mut target)?;
+    if !parts.query.is_empty() {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &parts.query {
+            query.append_pair(name, value);
+        }
+        target.push('?');
+        target.push_str(&query.finish());
+    }
+    if !target.starts_with('/') || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(format!(
+            "the request path {target:?} must start with / and hold no spaces or control characters"
+        ));
+    }
+    let uri = http::Uri::try_from(target.as_str())
+        .map_err(|e| format!("the request path {target:?} cannot be sent: {e}"))?;
+    let body = match parts.body {
+        PartsBody::None => Outgoing::Empty,
+        PartsBody::Json(json) => Outgoing::Full(Some(json?.into())),
+        PartsBody::Stream(body) => body.into_outgoing(),
+    };
+    let empty = matches!(body, Outgoing::Empty);
+    let mut request = http::Request::new(body);
+    *request.method_mut() = parts.method.to_http();
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    let mut has_content_type = false;
+    for (name, value) in &parts.headers {
+        if TRANSPORT_HEADERS
+            .iter()
+            .any(|t| name.eq_ignore_ascii_case(t))
+        {
+            return Err(format!(
+                "header {name} cannot be given: berth sets the framing and connection headers itself"
+            ));
+        }
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name:?}"))?;
+        // Any control character is refused, tab included: a value is one line of text.
+        if value.bytes().any(|b| b < b' ' || b == 0x7f) {
+            return Err(format!(
+                "the value of header {name} holds a line break or another control character"
+            ));
+        }
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header {name} cannot be sent"))?;
+        has_content_type |= name == header::CONTENT_TYPE;
+        headers.append(name, value);
+    }
+    // A Content-Type given as a header (an operation's own `Content-type` parameter, a raw
+    // request's header) replaces the body's default instead of doubling it.
+    let bodiless = matches!(parts.method, Method::Get | Method::Head | Method::Delete);
+    if let (Some(content_type), false, false) = (&parts.content_type, has_content_type, bodiless) {
+        let value = HeaderValue::from_str(content_type)
+            .map_err(|_| format!("content type {content_type:?} cannot be sent"))?;
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    // A bodiless GET says nothing; POST and PUT say 0, as Go's client does.
+    if empty && !bodiless {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    if parts.response == ResponseKind::Upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
+    }
+    Ok(Built {
+        request,
+        kind: parts.response,
+        success: parts.info.map(|info| info.success),
+    })
 }
 
 #[cfg(test)]

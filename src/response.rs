@@ -6,6 +6,56 @@ use serde::de::DeserializeOwned;
 use crate::stream::{ByteStream, JsonLines, Multiplexed, Upgraded};
 use crate::Error;
 
+/// The headers of an answer, in the order the engine sent them; names compare without
+/// regard to case.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    map: http::HeaderMap,
+}
+
+impl Headers {
+    pub(crate) fn new(map: http::HeaderMap) -> Headers {
+        Headers { map }
+    }
+
+    /// The first value of a header (`headers.get("api-version")`); `None` also when the
+    /// value is not UTF-8.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
+
+    /// Every value of a header, in order.
+    pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.map
+            .get_all(name)
+            .into_iter()
+            .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
+
+    /// Every header as `(name, value)`, names in lower case.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map.iter().filter_map(|(name, value)| {
+            Some((name.as_str(), std::str::from_utf8(value.as_bytes()).ok()?))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
 pub(crate) enum ResponseBody {
     Buffered(Bytes),
     Streaming(ByteStream),
@@ -17,7 +67,7 @@ pub(crate) enum ResponseBody {
 pub struct RawResponse {
     pub(crate) operation: String,
     pub(crate) status: u16,
-    pub(crate) headers: crate::http::Headers,
+    pub(crate) headers: Headers,
     pub(crate) body: ResponseBody,
 }
 
@@ -42,7 +92,7 @@ impl RawResponse {
         self.status
     }
 
-    pub fn headers(&self) -> &crate::http::Headers {
+    pub fn headers(&self) -> &Headers {
         &self.headers
     }
 

@@ -1,8 +1,8 @@
 //! TCP with mutual TLS against dockerd: the trusted client certificate, an untrusted
 //! one, none, a server certificate from an unknown CA, an encrypted key, bad material, and
-//! a hijacked connection over TLS. Run with either TLS backend (`tls`, OpenSSL; `rustls`).
+//! a hijacked connection over TLS (the `tls` feature: rustls).
 
-#![cfg(all(feature = "docker-v1_41", any(feature = "tls", feature = "rustls")))]
+#![cfg(all(feature = "docker-v1_41", feature = "tls"))]
 
 mod common;
 

@@ -19,16 +19,8 @@ async fn unix_socket_ping() {
     };
     assert_eq!(client.endpoint(), common::docker_uri());
     assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
-
-    // Polling for answers off, and polling longer than any answer takes: the same answers.
-    for budget in [Duration::ZERO, Duration::from_secs(5)] {
-        let client = Client::builder(common::docker_uri())
-            .answer_polling(budget)
-            .build()
-            .unwrap();
-        for _ in 0..3 {
-            assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
-        }
+    for _ in 0..3 {
+        assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
     }
 }
 
@@ -134,24 +126,11 @@ async fn read_timeout_fires() {
         }
         other => panic!("expected a read timeout, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_secs(10));
-
-    // Polling for the answer counts within the read timeout (the longest polling, 1 s,
-    // followed by a whole read timeout would take 2 s).
-    let polling = Client::builder(format!("http://{addr}"))
-        .version_policy(berth::VersionPolicy::Off)
-        .read_timeout(Duration::from_secs(1))
-        .answer_polling(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let error = polling.invoke(_ping::SystemPing {}).await.unwrap_err();
-    assert!(
-        matches!(&error, Error::Timeout { which: "read", .. }),
-        "{error:?}"
-    );
     let took = started.elapsed();
-    assert!(took < Duration::from_millis(1800), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
 
     // A streaming operation too (the answer never starts).
     let error = client
@@ -521,24 +500,20 @@ fn quick_unix_server() -> std::path::PathBuf {
     path
 }
 
-/// On a multi-thread runtime another worker may see an answer arrive while the request's
-/// task is still between writing and reading; that readiness must not be lost (it was,
-/// once: the call then waited for an answer already in the socket).
+/// On a multi-thread runtime the answer may arrive on another worker than the call's;
+/// no answer is lost and none waits (20,000 calls, each with a read timeout).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_answer_is_lost_on_a_multi_thread_runtime() {
     let path = quick_unix_server();
-    for polling in [Duration::from_micros(100), Duration::ZERO] {
-        let client = Client::builder(format!("unix://{}", path.display()))
-            .version_policy(berth::VersionPolicy::Off)
-            .answer_polling(polling)
-            .read_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap();
-        for i in 0..20_000 {
-            match client.invoke(_ping::SystemPing {}).await {
-                Ok(answer) => assert_eq!(answer, "OK"),
-                Err(e) => panic!("request {i} with polling {polling:?}: {e}"),
-            }
+    let client = Client::builder(format!("unix://{}", path.display()))
+        .version_policy(berth::VersionPolicy::Off)
+        .read_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for i in 0..20_000 {
+        match client.invoke(_ping::SystemPing {}).await {
+            Ok(answer) => assert_eq!(answer, "OK"),
+            Err(e) => panic!("request {i}: {e}"),
         }
     }
 }

@@ -1,176 +1,110 @@
-//! berth's own HTTP/1.1 client, the transport under every call.
+//! The HTTP layer: one exchange on hyper's HTTP/1.1 client connections, under berth's pool
+//! (`pool.rs`). Below it, `socket` opens byte streams; above it, `Client` builds requests
+//! and reads answers. Its errors are its own (`HttpError`); the client names them.
 //!
-//! Engines speak plain HTTP/1.1 to one local client, so what is needed is small: one
-//! request at a time per connection, bodies by length, chunks or close, a keep-alive pool,
-//! and hijacked connections. Doing it here, in the caller's task, keeps a `_ping` near
-//! the cost of a raw socket loop (a general client, reqwest, measured about 1.6× raw on
-//! these machines, from its per-request URL parsing and the hand-off to a connection
-//! task), and keeps hyper, url and their trees out of berth's build.
+//! hyper brings what a hand-written client gets wrong at the edges: a connection is reused
+//! only once its answer was read to the end, bytes on an idle connection close it, a request
+//! hyper did not start writing comes back to be sent elsewhere, bodies flow both ways at
+//! once, and an upgrade hands over the connection with the bytes read past the head.
 
-mod body;
-mod connect;
-mod polling;
-#[cfg(any(feature = "tls", feature = "rustls"))]
-mod tls;
-mod wire;
+mod incoming;
+mod outgoing;
+mod pool;
 
-use std::borrow::Cow;
-use std::future::Future;
 use std::io;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use tokio::io::AsyncWriteExt;
+use futures_util::future::Either;
+use http::header::{HeaderValue, HOST};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::OwnedSemaphorePermit;
 
-pub(crate) use body::BodyReader;
-pub(crate) use connect::{Conn, Target};
-use polling::Wait;
-pub(crate) use polling::{AnswerPolling, DEFAULT_ANSWER_POLLING};
-pub use wire::Headers;
-pub(crate) use wire::RequestHead;
-use wire::{parse_head, Framing};
+pub(crate) use incoming::Body;
+use outgoing::Upload;
+pub(crate) use outgoing::{error_chain, BoxError, ChunkStream, Outgoing};
+use pool::{Checkout, Lease, Pool};
 
-/// Idle connections kept for the next requests.
-pub(crate) struct Pool {
-    idle: Mutex<Vec<Conn>>,
-    max_idle: usize,
-}
+use crate::socket::Target;
 
-impl Pool {
-    pub(crate) fn new(max_idle: usize) -> Pool {
-        Pool {
-            idle: Mutex::new(Vec::new()),
-            max_idle,
-        }
-    }
+/// The largest read buffer of a connection, so the largest answer head: a longer head is
+/// refused whole (hyper's "message head is too large").
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
+/// How long opening a connection may take when no connect timeout is set.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections a client keeps open at most when not told otherwise.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 64;
 
-    fn take(&self) -> Option<Conn> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        // A connection back for less than a second is taken as it is (engines close idle
-        // connections after minutes, if ever): checking costs a system call per request.
-        // If the engine did close it, a request that can be sent again is.
-        while let Some(conn) = idle.pop() {
-            let recent = conn
-                .idle_since
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
-            if recent || conn.looks_open() {
-                return Some(conn);
-            }
-        }
-        None
-    }
-
-    pub(crate) fn put(&self, conn: Conn) {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < self.max_idle {
-            idle.push(conn);
-        }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn idle_count(&self) -> usize {
-        self.idle.lock().unwrap().len()
-    }
-}
-
-/// The payload of the `io::Error` a berth timeout makes: which timeout fired.
+/// What failed in an exchange.
 #[derive(Debug)]
-struct Elapsed(&'static str);
-
-impl std::fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} timeout", self.0)
-    }
+pub(crate) enum HttpError {
+    /// No connection could be made.
+    Connect(io::Error),
+    /// TLS failed (the handshake, or the engine's alert later), in words.
+    Tls(String),
+    /// A timeout fired: `connect`, `read` or `write`.
+    Timeout(&'static str),
+    /// The streamed request body failed, or was not sent whole.
+    Upload(String),
+    /// Anything else on an open connection: closed early, a malformed or oversized answer.
+    Transport(io::Error),
 }
 
-impl std::error::Error for Elapsed {}
-
-/// Which berth timeout an error is, if it is one (`connect`, `read`, `write`).
-pub(crate) fn elapsed(error: &io::Error) -> Option<&'static str> {
-    error
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<Elapsed>())
-        .map(|e| e.0)
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Timeouts {
+    pub(crate) read: Option<Duration>,
+    pub(crate) write: Option<Duration>,
 }
 
-/// Runs `io` within `limit`, failing with the named timeout.
-pub(crate) async fn timed<T>(
-    limit: Option<Duration>,
-    which: &'static str,
-    io: impl Future<Output = io::Result<T>>,
-) -> io::Result<T> {
-    match limit {
-        None => io.await,
-        Some(limit) => match tokio::time::timeout(limit, io).await {
-            Ok(result) => result,
-            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, Elapsed(which))),
-        },
-    }
-}
-
-type ChunkStream = std::pin::Pin<
-    Box<
-        dyn futures_core::Stream<Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>>
-            + Send,
-    >,
->;
-
-/// A request body on its way out.
-pub(crate) enum Outgoing {
-    Empty,
-    Bytes(Bytes),
-    /// Sent chunked; taken when sending starts, so an unsent stream can still be sent on
-    /// another connection.
-    Stream(Option<ChunkStream>),
-}
-
-impl Outgoing {
-    pub(crate) fn length(&self) -> Option<u64> {
-        match self {
-            Outgoing::Empty => Some(0),
-            Outgoing::Bytes(bytes) => Some(bytes.len() as u64),
-            Outgoing::Stream(_) => None,
-        }
-    }
-
-    fn can_be_sent_again(&self) -> bool {
-        !matches!(self, Outgoing::Stream(None))
-    }
-}
-
-pub(crate) enum Incoming {
-    Body(BodyReader),
-    Upgraded(Conn),
-}
-
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: Headers,
-    pub(crate) body: Incoming,
-}
-
-/// A failed exchange: whether it failed while connecting, and why.
+/// Turns hyper's errors into `HttpError`s, with TLS failures in words.
+#[derive(Clone)]
 pub(crate) struct Failure {
-    pub(crate) connecting: bool,
-    pub(crate) error: io::Error,
+    target: Arc<Target>,
 }
 
-enum Attempt {
-    /// A reused connection failed before any answer came: the engine had closed it.
-    Stale(io::Error),
-    Failed(io::Error),
+impl Failure {
+    fn hyper(&self, error: hyper::Error, upload: Option<&Upload>) -> HttpError {
+        // A body that failed says more than the connection hyper closed because of it.
+        if let Some((_, Err(message))) = upload.and_then(Upload::outcome) {
+            return HttpError::Upload(message);
+        }
+        if let Some(message) = self.target.tls_failure(&error) {
+            return HttpError::Tls(message);
+        }
+        let message = if error.is_incomplete_message() {
+            "the engine closed the connection before its answer was complete".to_string()
+        } else {
+            error_chain(&error)
+        };
+        HttpError::Transport(io::Error::new(io::ErrorKind::Other, message))
+    }
+}
+
+/// A request ready for the wire: path and query already encoded, headers checked.
+pub(crate) type Request = http::Request<Outgoing>;
+
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: AnswerBody,
+}
+
+pub(crate) enum AnswerBody {
+    Body(Body),
+    Upgraded(UpgradedIo),
 }
 
 /// One endpoint's connections and timeouts.
 pub(crate) struct Http {
-    target: Target,
-    host: String,
+    target: Arc<Target>,
+    host: HeaderValue,
     pool: Arc<Pool>,
-    pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) read_timeout: Option<Duration>,
-    pub(crate) write_timeout: Option<Duration>,
-    pub(crate) answer_polling: AnswerPolling,
+    connect_timeout: Duration,
+    timeouts: Timeouts,
 }
 
 impl std::fmt::Debug for Http {
@@ -182,220 +116,224 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    pub(crate) fn new(target: Target) -> Http {
-        Http {
-            host: target.host(),
-            target,
-            pool: Arc::new(Pool::new(16)),
-            connect_timeout: None,
-            read_timeout: None,
-            write_timeout: None,
-            answer_polling: AnswerPolling::new(DEFAULT_ANSWER_POLLING),
-        }
+    pub(crate) fn new(
+        target: Target,
+        connect_timeout: Option<Duration>,
+        timeouts: Timeouts,
+        max_connections: usize,
+    ) -> Result<Http, String> {
+        let host = HeaderValue::from_str(target.host())
+            .map_err(|_| format!("{:?} cannot be a Host header", target.host()))?;
+        Ok(Http {
+            target: Arc::new(target),
+            host,
+            pool: Arc::new(Pool::new(max_connections)),
+            connect_timeout: connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            timeouts,
+        })
     }
 
-    /// What the `Host` header of a request says.
-    pub(crate) fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// Sends a request and reads the response head. `route` names what is asked (an
-    /// operation), for the polling (see `polling`).
+    /// Sends a request and waits for the answer's head. `upgrade`: the request asks for the
+    /// connection (attach, exec start), and a 101 hands it over; a 101 to any other request
+    /// is an answer with no body, for the caller to refuse.
     pub(crate) async fn send(
         &self,
-        head: RequestHead,
-        mut body: Outgoing,
-        route: &str,
-    ) -> Result<Response, Failure> {
-        let failed = |error| Failure {
-            connecting: false,
-            error,
-        };
-        if let Some(conn) = self.pool.take() {
-            match self.exchange(conn, &head, &mut body, route).await {
-                Ok(response) => return Ok(response),
-                // The engine closed the idle connection: the request goes on a new one.
-                Err(Attempt::Stale(_)) if body.can_be_sent_again() => {}
-                Err(Attempt::Stale(e) | Attempt::Failed(e)) => return Err(failed(e)),
-            }
-        }
-        let conn = timed(self.connect_timeout, "connect", self.target.connect())
-            .await
-            .map_err(|error| Failure {
-                connecting: true,
-                error,
-            })?;
-        match self.exchange(conn, &head, &mut body, route).await {
-            Ok(response) => Ok(response),
-            Err(Attempt::Stale(e) | Attempt::Failed(e)) => Err(failed(e)),
-        }
-    }
-
-    async fn exchange(
-        &self,
-        mut conn: Conn,
-        head: &RequestHead,
-        body: &mut Outgoing,
-        route: &str,
-    ) -> Result<Response, Attempt> {
-        let reused = conn.reused;
-        let before_answer = |e: io::Error| {
-            if reused && elapsed(&e).is_none() {
-                Attempt::Stale(e)
-            } else {
-                Attempt::Failed(e)
+        mut request: Request,
+        upgrade: bool,
+    ) -> Result<Answer, HttpError> {
+        request.headers_mut().insert(HOST, self.host.clone());
+        let upload = request.body().upload();
+        let sent = Instant::now();
+        let (lease, response) = loop {
+            let mut lease = self.lease().await?;
+            let reused = lease.reused;
+            let exchange = lease.sender.try_send_request(request);
+            match self.head(exchange, upload.as_deref(), sent).await {
+                Ok(response) => break (lease, response),
+                Err(Waited::Failed(mut e)) => match e.take_message() {
+                    // hyper had not written a byte of it: the engine closed this reused
+                    // connection first, so it goes on another, whatever its method.
+                    Some(unsent) if reused => request = unsent,
+                    _ => return Err(self.failure().hyper(e.into_error(), upload.as_deref())),
+                },
+                Err(Waited::Timeout(which)) => return Err(HttpError::Timeout(which)),
             }
         };
-        // A small body rides in the head's write.
-        let rides = matches!(body, Outgoing::Bytes(bytes) if bytes.len() <= 16 * 1024);
-        let first = match &*body {
-            Outgoing::Bytes(bytes) if rides => Cow::Owned([head.bytes.as_slice(), bytes].concat()),
-            _ => Cow::Borrowed(head.bytes.as_slice()),
-        };
-        let write_timeout = self.write_timeout;
-        timed(write_timeout, "write", conn.write_all(&first))
-            .await
-            .map_err(before_answer)?;
-        if let Err(e) = self.write_body(&mut conn, body, !rides).await {
-            // The engine may have answered early (an error) and stopped reading: its answer
-            // says more than a broken pipe.
-            if elapsed(&e).is_some() {
-                return Err(Attempt::Failed(e));
-            }
-            let grace = self.read_timeout.unwrap_or(Duration::from_secs(2));
-            return match timed(Some(grace), "read", self.read_head(&mut conn, head, None)).await {
-                Ok(Some(response)) => {
-                    Ok(response.into_response(conn, &self.pool, self.read_timeout))
-                }
-                _ => Err(Attempt::Failed(e)),
-            };
-        }
-        let wait = self.answer_polling.wait(route);
-        match self.read_head(&mut conn, head, Some(&wait)).await {
-            Ok(Some(response)) => {
-                wait.answered();
-                Ok(response.into_response(conn, &self.pool, self.read_timeout))
-            }
-            Ok(None) => Err(before_answer(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the engine closed the connection without answering",
-            ))),
-            Err(e) if conn.buf.is_empty() => Err(before_answer(e)),
-            Err(e) => Err(Attempt::Failed(e)),
-        }
+        self.answer(lease, response, upload, upgrade).await
     }
 
-    async fn write_body(
+    async fn answer(
         &self,
-        conn: &mut Conn,
-        body: &mut Outgoing,
-        unsent: bool,
-    ) -> io::Result<()> {
-        use futures_util::StreamExt;
-        let limit = self.write_timeout;
-        match body {
-            Outgoing::Empty => {}
-            Outgoing::Bytes(bytes) if unsent => {
-                timed(limit, "write", conn.write_all(bytes)).await?
+        lease: Lease,
+        mut response: http::Response<hyper::body::Incoming>,
+        upload: Option<Arc<Upload>>,
+        upgrade: bool,
+    ) -> Result<Answer, HttpError> {
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let body = if status == 101 && upgrade {
+            let on_upgrade = hyper::upgrade::on(&mut response);
+            let upgraded = match self.timeouts.read {
+                Some(limit) => tokio::time::timeout(limit, on_upgrade)
+                    .await
+                    .map_err(|_| HttpError::Timeout("read"))?,
+                None => on_upgrade.await,
             }
-            Outgoing::Bytes(_) => {}
-            Outgoing::Stream(stream) => {
-                let Some(mut stream) = stream.take() else {
-                    return Ok(());
-                };
-                let mut frame = Vec::with_capacity(16 * 1024 + 16);
-                while let Some(chunk) = stream.next().await {
-                    let chunk = chunk
-                        .map_err(|e| io::Error::other(format!("the request body failed: {e}")))?;
-                    if chunk.is_empty() {
-                        continue;
-                    }
-                    frame.clear();
-                    frame.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-                    frame.extend_from_slice(&chunk);
-                    frame.extend_from_slice(b"\r\n");
-                    timed(limit, "write", conn.write_all(&frame)).await?;
-                }
-                timed(limit, "write", conn.write_all(b"0\r\n\r\n")).await?;
-            }
-        }
-        timed(limit, "write", conn.flush()).await
-    }
-
-    /// Reads the response head, past any 1xx but 101; `None` when the connection ended
-    /// before a byte of it.
-    async fn read_head(
-        &self,
-        conn: &mut Conn,
-        request: &RequestHead,
-        mut wait: Option<&Wait<'_>>,
-    ) -> io::Result<Option<ParsedHead>> {
-        loop {
-            if let Some(head) = parse_head(&mut conn.buf, request.method)? {
-                if head.status < 200 && head.framing != Framing::Upgrade {
-                    continue;
-                }
-                return Ok(Some(ParsedHead(head)));
-            }
-            // The first read may poll before it sleeps; both are within one read timeout.
-            let wait = wait.take();
-            let read = timed(self.read_timeout, "read", async {
-                if let Some(wait) = wait {
-                    if let Some(read) = wait.poll(conn).await {
-                        return read;
-                    }
-                }
-                conn.fill().await
+            .map_err(|e| self.failure().hyper(e, None))?;
+            AnswerBody::Upgraded(UpgradedIo {
+                io: TokioIo::new(upgraded),
+                _slot: lease.permit,
             })
-            .await?;
-            if read == 0 {
-                if conn.buf.is_empty() {
-                    return Ok(None);
+        } else if status == 101 {
+            // The connection is no longer HTTP: it closes with the lease.
+            AnswerBody::Body(Body::empty(self.failure()))
+        } else {
+            AnswerBody::Body(Body::new(
+                response.into_body(),
+                lease,
+                self.pool.clone(),
+                upload,
+                self.timeouts,
+                self.failure(),
+            ))
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// The answer head, within the timeouts (see `incoming::head_deadline`).
+    async fn head<F>(
+        &self,
+        exchange: F,
+        upload: Option<&Upload>,
+        sent: Instant,
+    ) -> Result<http::Response<hyper::body::Incoming>, Waited>
+    where
+        F: std::future::Future<
+            Output = Result<
+                http::Response<hyper::body::Incoming>,
+                hyper::client::conn::TrySendError<Request>,
+            >,
+        >,
+    {
+        if self.timeouts.read.is_none() && (upload.is_none() || self.timeouts.write.is_none()) {
+            return exchange.await.map_err(Waited::Failed);
+        }
+        let mut exchange = std::pin::pin!(exchange);
+        loop {
+            let deadline = incoming::head_deadline(self.timeouts, upload, sent);
+            let finished = std::future::poll_fn(|cx| match upload {
+                Some(upload) if upload.outcome().is_none() => upload.poll_outcome(cx).map(|_| ()),
+                _ => Poll::Pending,
+            });
+            let sleep = async {
+                match deadline {
+                    Some((at, _)) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
                 }
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the engine closed the connection in the middle of its answer's head",
-                ));
+            };
+            let (finished, sleep) = (std::pin::pin!(finished), std::pin::pin!(sleep));
+            let waits = futures_util::future::select(finished, sleep);
+            match futures_util::future::select(exchange.as_mut(), waits).await {
+                Either::Left((answer, _)) => return answer.map_err(Waited::Failed),
+                // The body ended, or a deadline passed; but the body may have moved on
+                // meanwhile: look again before failing.
+                Either::Right(_) => match incoming::head_deadline(self.timeouts, upload, sent) {
+                    Some((at, which)) if at <= Instant::now() => {
+                        return Err(Waited::Timeout(which))
+                    }
+                    _ => {}
+                },
             }
         }
     }
-}
 
-struct ParsedHead(wire::Head);
+    /// An idle connection, or a new one once the cap allows it.
+    async fn lease(&self) -> Result<Lease, HttpError> {
+        match self.pool.checkout().await {
+            Checkout::Reused(lease) => Ok(lease),
+            Checkout::Open(permit) => Ok(Lease {
+                sender: self.connect().await?,
+                permit,
+                reused: false,
+            }),
+        }
+    }
 
-impl ParsedHead {
-    fn into_response(
-        self,
-        conn: Conn,
-        pool: &Arc<Pool>,
-        read_timeout: Option<Duration>,
-    ) -> Response {
-        let head = self.0;
-        let body = match head.framing {
-            Framing::Upgrade => Incoming::Upgraded(conn),
-            framing => Incoming::Body(BodyReader::new(
-                conn,
-                framing,
-                head.keep_alive,
-                pool.clone(),
-                read_timeout,
-            )),
+    async fn connect(&self) -> Result<http1::SendRequest<Outgoing>, HttpError> {
+        let connect = async {
+            let stream =
+                self.target
+                    .connect()
+                    .await
+                    .map_err(|e| match self.target.tls_failure(&e) {
+                        Some(message) => HttpError::Tls(message),
+                        None => HttpError::Connect(e),
+                    })?;
+            let (sender, connection) = http1::Builder::new()
+                .max_buf_size(MAX_HEAD)
+                .handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| self.failure().hyper(e, None))?;
+            // hyper's connection task: it writes requests, reads answers, and notices an
+            // idle connection's close. It ends with the connection.
+            tokio::spawn(async move {
+                let _ = connection.with_upgrades().await;
+            });
+            Ok(sender)
         };
-        Response {
-            status: head.status,
-            headers: head.headers,
-            body,
+        tokio::time::timeout(self.connect_timeout, connect)
+            .await
+            .map_err(|_| HttpError::Timeout("connect"))?
+    }
+
+    fn failure(&self) -> Failure {
+        Failure {
+            target: self.target.clone(),
         }
     }
 }
 
-/// The message of a TLS failure among an error's sources, if there is one.
-pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    #[cfg(any(feature = "tls", feature = "rustls"))]
-    return tls::failure(error);
-    #[cfg(not(any(feature = "tls", feature = "rustls")))]
-    {
-        let _ = error;
-        None
+enum Waited {
+    Failed(hyper::client::conn::TrySendError<Request>),
+    Timeout(&'static str),
+}
+
+/// A connection handed over by a 101 (attach, exec start): the bytes that came with the
+/// head first, then the socket. It holds its slot under the client's connection cap.
+pub(crate) struct UpgradedIo {
+    io: TokioIo<hyper::upgrade::Upgraded>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl AsyncRead for UpgradedIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for UpgradedIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    /// Closes the write half only (the container's stdin); reading goes on.
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }

@@ -23,25 +23,21 @@ impl ByteStream {
         ByteStream { inner, context }
     }
 
-    /// A response body being read; the read timeout applies to each read.
+    /// An answer's body being read; the read timeout applies between its pieces.
     pub(crate) fn from_body(
-        body: crate::http::BodyReader,
+        body: crate::http::Body,
         endpoint: String,
         operation: String,
     ) -> ByteStream {
         let context = operation.clone();
-        let inner = futures_util::stream::unfold(Some(body.streaming()), move |body| {
-            let (endpoint, operation) = (endpoint.clone(), operation.clone());
-            async move {
-                let mut body = body?;
-                match body.chunk().await {
-                    Ok(Some(piece)) => Some((Ok(piece), Some(body))),
-                    Ok(None) => None,
-                    Err(e) => Some((Err(Error::transport(e, false, &endpoint, &operation)), None)),
-                }
-            }
-        });
-        ByteStream::new(Box::pin(inner), context)
+        ByteStream::new(
+            Box::pin(BodyStream {
+                body,
+                endpoint,
+                operation,
+            }),
+            context,
+        )
     }
 
     pub(crate) fn from_reader<R: tokio::io::AsyncRead + Send + 'static>(
@@ -96,6 +92,24 @@ impl Stream for ByteStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// A body as a `Stream` of the SDK's results.
+struct BodyStream {
+    body: crate::http::Body,
+    endpoint: String,
+    operation: String,
+}
+
+impl Stream for BodyStream {
+    type Item = crate::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        this.body.poll_chunk(cx).map(|item| {
+            item.map(|r| r.map_err(|e| Error::from_http(e, &this.endpoint, &this.operation)))
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::{ByteStream, FrameStream};
 
 enum Io {
-    Hijacked(crate::http::Conn),
+    Hijacked(crate::http::UpgradedIo),
     /// The engine did not hijack (a detached exec): output only, writes fail.
     ReadOnly(Pin<Box<dyn AsyncRead + Send>>),
 }
@@ -29,7 +29,7 @@ impl std::fmt::Debug for Upgraded {
 }
 
 impl Upgraded {
-    pub(crate) fn hijacked(io: crate::http::Conn) -> Upgraded {
+    pub(crate) fn hijacked(io: crate::http::UpgradedIo) -> Upgraded {
         Upgraded {
             io: Io::Hijacked(io),
         }

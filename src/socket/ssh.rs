@@ -3,13 +3,10 @@
 //! private temporary directory to the engine's socket on the remote host, and talks HTTP
 //! over that local socket.
 //!
-//! The tunnel is started lazily, by the first request (so [`ClientBuilder::build`] stays
+//! The tunnel is started lazily, by the first request (so building a client stays
 //! synchronous and never blocks), and started again by a later request if `ssh` has exited.
 //! It is stopped (the child killed and reaped, the directory removed) when the last clone of
-//! the [`Client`] is dropped.
-//!
-//! [`ClientBuilder::build`]: crate::ClientBuilder::build
-//! [`Client`]: crate::Client
+//! the client is dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,7 +14,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::Error;
+/// The tunnel could not be started: what ssh said, and for which endpoint.
+#[derive(Debug)]
+pub(crate) struct SshError {
+    pub(crate) endpoint: String,
+    pub(crate) message: String,
+}
 
 /// The remote engine socket when an `ssh://` URI names none.
 pub const DEFAULT_REMOTE_SOCKET: &str = "/var/run/docker.sock";
@@ -26,7 +28,7 @@ pub const DEFAULT_REMOTE_SOCKET: &str = "/var/run/docker.sock";
 pub const DEFAULT_SSH_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How `ssh://` endpoints authenticate and check the host; see
-/// [`ClientBuilder::ssh`](crate::ClientBuilder::ssh).
+/// `ClientBuilder::ssh`.
 ///
 /// By default the key comes from ssh-agent or ssh's default identities (`~/.ssh/id_*`), and
 /// the host key must already be in `~/.ssh/known_hosts` (or the system's known hosts):
@@ -198,9 +200,9 @@ impl SshTunnel {
         target: SshTarget,
         options: SshOptions,
         timeout: Option<Duration>,
-    ) -> crate::Result<SshTunnel> {
+    ) -> Result<SshTunnel, SshError> {
         let endpoint = target.display();
-        let dir = private_dir().map_err(|e| Error::Ssh {
+        let dir = private_dir().map_err(|e| SshError {
             endpoint: endpoint.clone(),
             message: format!("cannot make a private directory for the tunnel's socket: {e}"),
         })?;
@@ -230,7 +232,7 @@ impl SshTunnel {
     }
 
     /// Starts ssh unless it runs, and waits until its local socket accepts.
-    pub(crate) async fn ensure(&self) -> crate::Result<()> {
+    pub(crate) async fn ensure(&self) -> Result<(), SshError> {
         if self.pid().is_some() {
             return Ok(());
         }
@@ -295,8 +297,8 @@ impl SshTunnel {
         ssh
     }
 
-    async fn start(&self) -> crate::Result<()> {
-        let fail = |message: String| Error::Ssh {
+    async fn start(&self) -> Result<(), SshError> {
+        let fail = |message: String| SshError {
             endpoint: self.endpoint.clone(),
             message,
         };

@@ -1,11 +1,9 @@
 //! Endpoints: unix sockets, plain TCP, TLS with client certificates, and ssh tunnels to a
-//! remote unix socket (see `ssh.rs`); TLS material; the engines' environment defaults.
-//! Connections to them are made in `http/connect.rs`.
+//! remote unix socket (see `ssh.rs`); and the PEM material for TLS.
 
 use std::path::{Path, PathBuf};
 
-use crate::client::ClientBuilder;
-use crate::ssh::SshTarget;
+use super::ssh::SshTarget;
 use crate::Error;
 
 /// Where an engine listens.
@@ -141,39 +139,6 @@ impl TlsMaterial {
             dir.join("key.pem"),
         )
     }
-}
-
-pub(crate) fn docker_from_env() -> crate::Result<ClientBuilder> {
-    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
-    let mut builder = crate::Client::builder(host);
-    let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
-    if verify {
-        let dir = std::env::var("DOCKER_CERT_PATH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                let home = std::env::var("HOME").unwrap_or_default();
-                Path::new(&home).join(".docker")
-            });
-        builder = builder.tls(TlsMaterial::from_dir(dir)?);
-    }
-    Ok(builder)
-}
-
-pub(crate) fn podman_from_env() -> crate::Result<ClientBuilder> {
-    if let Some(host) = std::env::var("CONTAINER_HOST")
-        .ok()
-        .filter(|h| !h.is_empty())
-    {
-        return Ok(crate::Client::builder(host));
-    }
-    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
-        let sock = Path::new(&dir).join("podman/podman.sock");
-        if sock.exists() {
-            return Ok(crate::Client::builder(format!("unix://{}", sock.display())));
-        }
-    }
-    Ok(crate::Client::builder("unix:///run/podman/podman.sock"))
 }
 
 #[cfg(test)]

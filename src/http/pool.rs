@@ -1,0 +1,127 @@
+//! berth's pool of hyper HTTP/1.1 connections to one endpoint: idle connections kept for
+//! the next calls, and a cap on how many are open at once.
+//!
+//! A connection comes back only when its answer was read to the end (and its request body,
+//! if streamed, was sent whole), so an idle connection is one hyper holds ready. hyper's
+//! connection task keeps reading an idle connection: bytes the engine sends unasked, or its
+//! close, end that task, and the pool then finds the connection closed and drops it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::Either;
+use hyper::client::conn::http1::SendRequest;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+use super::outgoing::Outgoing;
+
+/// An idle connection unused for this long is closed rather than reused (Go's default).
+const IDLE_LIMIT: Duration = Duration::from_secs(90);
+
+pub(crate) struct Pool {
+    idle: Mutex<Vec<Idle>>,
+    /// One permit per open connection, idle or leased.
+    slots: Arc<Semaphore>,
+    /// Calls waiting for a slot, and how they learn that a connection came back.
+    waiting: AtomicUsize,
+    returned: Notify,
+}
+
+struct Idle {
+    sender: SendRequest<Outgoing>,
+    permit: OwnedSemaphorePermit,
+    since: Instant,
+}
+
+/// A connection a call is using. Dropped instead of given back, it is closed.
+pub(crate) struct Lease {
+    pub(crate) sender: SendRequest<Outgoing>,
+    pub(crate) permit: OwnedSemaphorePermit,
+    /// It carried earlier requests.
+    pub(crate) reused: bool,
+}
+
+/// What a call gets: an idle connection, or the right to open one.
+pub(crate) enum Checkout {
+    Reused(Lease),
+    Open(OwnedSemaphorePermit),
+}
+
+impl Pool {
+    pub(crate) fn new(max_connections: usize) -> Pool {
+        Pool {
+            idle: Mutex::new(Vec::new()),
+            slots: Arc::new(Semaphore::new(max_connections.max(1))),
+            waiting: AtomicUsize::new(0),
+            returned: Notify::new(),
+        }
+    }
+
+    pub(crate) async fn checkout(&self) -> Checkout {
+        loop {
+            if let Some(lease) = self.take_idle().await {
+                return Checkout::Reused(lease);
+            }
+            if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+                return Checkout::Open(permit);
+            }
+            // At the cap: wait for a connection to come back or to close.
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            let mut returned = std::pin::pin!(self.returned.notified());
+            returned.as_mut().enable();
+            let idle_now = !self.lock().is_empty();
+            let outcome = if idle_now {
+                None
+            } else {
+                let slot = std::pin::pin!(self.slots.clone().acquire_owned());
+                match futures_util::future::select(slot, returned).await {
+                    Either::Left((permit, _)) => permit.ok(),
+                    Either::Right(_) => None,
+                }
+            };
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            if let Some(permit) = outcome {
+                return Checkout::Open(permit);
+            }
+        }
+    }
+
+    /// The most recently used idle connection that is still open and ready.
+    async fn take_idle(&self) -> Option<Lease> {
+        loop {
+            let idle = self.lock().pop()?;
+            if idle.since.elapsed() > IDLE_LIMIT || idle.sender.is_closed() {
+                continue;
+            }
+            let mut sender = idle.sender;
+            // Ready at once unless hyper's task is still finishing the last answer.
+            if sender.ready().await.is_ok() {
+                return Some(Lease {
+                    sender,
+                    permit: idle.permit,
+                    reused: true,
+                });
+            }
+        }
+    }
+
+    /// A connection whose answer was read to the end, for the next call.
+    pub(crate) fn give_back(&self, lease: Lease) {
+        if lease.sender.is_closed() {
+            return;
+        }
+        self.lock().push(Idle {
+            sender: lease.sender,
+            permit: lease.permit,
+            since: Instant::now(),
+        });
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.returned.notify_one();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
