@@ -80,7 +80,7 @@ impl Failure {
         } else {
             error_chain(&error)
         };
-        HttpError::Transport(io::Error::new(io::ErrorKind::Other, message))
+        HttpError::Transport(io::Error::other(message))
     }
 }
 
@@ -220,7 +220,7 @@ impl Http {
         >,
     {
         if self.timeouts.read.is_none() && (upload.is_none() || self.timeouts.write.is_none()) {
-            return exchange.await.map_err(Waited::Failed);
+            return exchange.await.map_err(|e| Waited::Failed(Box::new(e)));
         }
         let mut exchange = std::pin::pin!(exchange);
         loop {
@@ -238,7 +238,9 @@ impl Http {
             let (finished, sleep) = (std::pin::pin!(finished), std::pin::pin!(sleep));
             let waits = futures_util::future::select(finished, sleep);
             match futures_util::future::select(exchange.as_mut(), waits).await {
-                Either::Left((answer, _)) => return answer.map_err(Waited::Failed),
+                Either::Left((answer, _)) => {
+                    return answer.map_err(|e| Waited::Failed(Box::new(e)))
+                }
                 // The body ended, or a deadline passed; but the body may have moved on
                 // meanwhile: look again before failing.
                 Either::Right(_) => match incoming::head_deadline(self.timeouts, upload, sent) {
@@ -298,7 +300,8 @@ impl Http {
 }
 
 enum Waited {
-    Failed(hyper::client::conn::TrySendError<Request>),
+    /// Boxed: it carries the request, and failing is the rare path.
+    Failed(Box<hyper::client::conn::TrySendError<Request>>),
     Timeout(&'static str),
 }
 
