@@ -4,13 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{message_of, ApiError};
+use crate::failure;
 use crate::http::{Answer, AnswerBody, Body, Http, HttpError, Timeouts};
-use crate::operation::{Method, Operation, ResponseKind};
+use crate::operation::Operation;
 use crate::request::{build_request, Built, RequestParts};
 use crate::response::{Headers, RawResponse, ResponseBody};
 use crate::socket::ssh::{SshOptions, SshTunnel};
 use crate::socket::{Endpoint, Target, TlsMaterial};
 use crate::stream::{ByteStream, Upgraded};
+use crate::tables::{Method, ResponseKind};
 use crate::version::{self, ServerVersion, VersionPolicy};
 use crate::Error;
 
@@ -132,7 +134,7 @@ impl ClientBuilder {
                     options.unwrap_or_default(),
                     self.connect_timeout,
                 )
-                .map_err(Error::from)?,
+                .map_err(failure::from_ssh)?,
             ),
             (_, Some(_)) => {
                 return Err(Error::Config {
@@ -209,14 +211,19 @@ impl Client {
     /// else `unix:///var/run/docker.sock`.
     /// Example: `examples/support/mod.rs` (how every example finds its engine).
     pub fn docker_from_env() -> crate::Result<ClientBuilder> {
-        crate::env::docker_from_env()
+        let found = crate::env::docker()?;
+        let builder = Client::builder(found.uri);
+        Ok(match found.tls {
+            Some(tls) => builder.tls(tls),
+            None => builder,
+        })
     }
 
     /// Podman's defaults: `CONTAINER_HOST`, else `$XDG_RUNTIME_DIR/podman/podman.sock`,
     /// else `/run/podman/podman.sock`.
     /// Example: `examples/podman_apis.rs`.
     pub fn podman_from_env() -> crate::Result<ClientBuilder> {
-        crate::env::podman_from_env()
+        Ok(Client::builder(crate::env::podman().uri))
     }
 
     /// The endpoint, as error messages name it.
@@ -230,7 +237,7 @@ impl Client {
     /// only moves the wait and its errors here. Other endpoints: nothing to do.
     pub async fn connect(&self) -> crate::Result<()> {
         match &self.inner.ssh {
-            Some(tunnel) => tunnel.ensure().await.map_err(Error::from),
+            Some(tunnel) => tunnel.ensure().await.map_err(failure::from_ssh),
             None => Ok(()),
         }
     }
@@ -389,7 +396,7 @@ impl Client {
 
     /// The SDK's error for what failed in an exchange.
     fn error(&self, error: HttpError, operation: &str) -> Error {
-        Error::from_http(error, &self.inner.endpoint, operation)
+        failure::from_http(error, &self.inner.endpoint, operation)
     }
 
     /// The API version prefix for an operation, after the version policy has had its say.

@@ -5,9 +5,9 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::operation::{ApiInfo, OperationInfo, ParamEncoding, ParamLocation, ResponseKind};
 use crate::request::{Body, RequestParts};
 use crate::stream::{ByteStream, JsonLines, Multiplexed, Upgraded};
+use crate::tables::{ApiInfo, OperationInfo, ParamEncoding, ParamLocation, ResponseKind};
 use crate::{Client, Error};
 
 /// A request body for a call by name.

@@ -3,38 +3,45 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::client::ClientBuilder;
 use crate::socket::TlsMaterial;
 
-pub(crate) fn docker_from_env() -> crate::Result<ClientBuilder> {
+/// Where the environment says the engine is, and the TLS material it names.
+pub(crate) struct FromEnv {
+    pub(crate) uri: String,
+    pub(crate) tls: Option<TlsMaterial>,
+}
+
+pub(crate) fn docker() -> crate::Result<FromEnv> {
     let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
-    let mut builder = crate::Client::builder(host);
+    let uri = host.unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
     let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
-    if verify {
+    let tls = if verify {
         let dir = std::env::var("DOCKER_CERT_PATH")
             .map(PathBuf::from)
             .unwrap_or_else(|_| {
                 let home = std::env::var("HOME").unwrap_or_default();
                 Path::new(&home).join(".docker")
             });
-        builder = builder.tls(TlsMaterial::from_dir(dir)?);
-    }
-    Ok(builder)
+        Some(TlsMaterial::from_dir(dir)?)
+    } else {
+        None
+    };
+    Ok(FromEnv { uri, tls })
 }
 
-pub(crate) fn podman_from_env() -> crate::Result<ClientBuilder> {
-    if let Some(host) = std::env::var("CONTAINER_HOST")
+pub(crate) fn podman() -> FromEnv {
+    let uri = if let Some(host) = std::env::var("CONTAINER_HOST")
         .ok()
         .filter(|h| !h.is_empty())
     {
-        return Ok(crate::Client::builder(host));
-    }
-    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
-        let sock = Path::new(&dir).join("podman/podman.sock");
-        if sock.exists() {
-            return Ok(crate::Client::builder(format!("unix://{}", sock.display())));
+        host
+    } else {
+        match std::env::var_os("XDG_RUNTIME_DIR")
+            .map(|dir| Path::new(&dir).join("podman/podman.sock"))
+        {
+            Some(sock) if sock.exists() => format!("unix://{}", sock.display()),
+            _ => "unix:///run/podman/podman.sock".to_string(),
         }
-    }
-    Ok(crate::Client::builder("unix:///run/podman/podman.sock"))
+    };
+    FromEnv { uri, tls: None }
 }

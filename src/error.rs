@@ -4,9 +4,6 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use crate::http::HttpError;
-use crate::socket::ssh::SshError;
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, with the endpoint, the operation and the raw body wherever they exist.
@@ -92,27 +89,6 @@ pub struct ApiError {
 }
 
 impl Error {
-    /// The SDK's error for what failed in an exchange with an endpoint.
-    pub(crate) fn from_http(error: HttpError, endpoint: &str, operation: &str) -> Error {
-        let endpoint = endpoint.to_string();
-        let operation = operation.to_string();
-        match error {
-            HttpError::Connect(source) => Error::Connect { endpoint, source },
-            HttpError::Tls(message) => Error::Tls { endpoint, message },
-            HttpError::Timeout(which) => Error::Timeout {
-                endpoint,
-                operation,
-                which,
-            },
-            HttpError::Upload(message) => Error::RequestBody { operation, message },
-            HttpError::Transport(source) => Error::Transport {
-                endpoint,
-                operation,
-                source,
-            },
-        }
-    }
-
     /// The HTTP status of an API error or unexpected status.
     /// Example: `examples/registry_auth.rs`.
     pub fn status(&self) -> Option<u16> {
@@ -194,15 +170,6 @@ impl std::error::Error for Error {
             Error::Connect { source, .. } | Error::Transport { source, .. } => Some(source),
             Error::Io(e) => Some(e),
             _ => None,
-        }
-    }
-}
-
-impl From<SshError> for Error {
-    fn from(e: SshError) -> Self {
-        Error::Ssh {
-            endpoint: e.endpoint,
-            message: e.message,
         }
     }
 }

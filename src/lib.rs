@@ -24,25 +24,27 @@ mod de;
 pub mod dynamic;
 mod env;
 mod error;
+mod failure;
 mod http;
 mod operation;
 mod request;
 mod response;
 mod socket;
 pub mod stream;
+mod tables;
 pub mod version;
 
 pub use client::{Client, ClientBuilder, RawRequest};
 pub use error::{ApiError, Error, Result};
-pub use operation::{
-    ApiInfo, BodyInfo, Method, Operation, OperationInfo, ParamEncoding, ParamInfo, ParamLocation,
-    ResponseKind,
-};
+pub use operation::Operation;
 pub use request::{Body, ParamValue, RequestParts};
 pub use response::{Headers, RawResponse};
 pub use socket::ssh::{SshOptions, SshTarget};
 pub use socket::{Endpoint, TlsMaterial};
 pub use stream::{ByteStream, Frame, FrameStream, JsonLines, Multiplexed, StreamKind, Upgraded};
+pub use tables::{
+    ApiInfo, BodyInfo, Method, OperationInfo, ParamEncoding, ParamInfo, ParamLocation, ResponseKind,
+};
 pub use version::{ServerVersion, VersionPolicy};
 
 include!(concat!(env!("OUT_DIR"), "/engines.rs"));

@@ -8,7 +8,7 @@ use std::fmt;
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::operation::{BodyInfo, Method, OperationInfo, ResponseKind};
+use crate::tables::{BodyInfo, Method, OperationInfo, ResponseKind};
 
 /// Everything but unreserved characters is escaped, so a value holding `/` or `?` stays in
 /// its segment.

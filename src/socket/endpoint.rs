@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::ssh::SshTarget;
-use crate::Error;
+use crate::error::{Error, Result};
 
 /// Where an engine listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ impl Endpoint {
     /// `ssh://[user@]host[:port][/path/to/engine.sock]` (the remote socket defaults to
     /// `/var/run/docker.sock`). `tcp://` means TLS when TLS material was given, as with
     /// the docker CLI.
-    pub fn parse(uri: &str, tls: bool) -> crate::Result<Endpoint> {
+    pub fn parse(uri: &str, tls: bool) -> Result<Endpoint> {
         let invalid = |reason: &str| Error::InvalidUri {
             uri: uri.to_string(),
             reason: reason.to_string(),
@@ -116,7 +116,7 @@ impl TlsMaterial {
         ca: impl AsRef<Path>,
         cert: impl AsRef<Path>,
         key: impl AsRef<Path>,
-    ) -> crate::Result<Self> {
+    ) -> Result<Self> {
         let read = |p: &Path| {
             std::fs::read(p).map_err(|e| Error::Config {
                 message: format!("cannot read {}: {e}", p.display()),
@@ -131,7 +131,7 @@ impl TlsMaterial {
 
     /// From a Docker cert directory (`DOCKER_CERT_PATH`): `ca.pem`, `cert.pem`, `key.pem`.
     /// Example: `examples/mtls.rs`.
-    pub fn from_dir(dir: impl AsRef<Path>) -> crate::Result<Self> {
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         TlsMaterial::from_files(
             dir.join("ca.pem"),

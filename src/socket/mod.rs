@@ -18,6 +18,8 @@ use tokio::net::TcpStream;
 
 pub use endpoint::{Endpoint, TlsMaterial};
 
+use crate::error::{Error, Result};
+
 /// Where connections go, ready to dial.
 #[derive(Clone)]
 pub(crate) enum Target {
@@ -34,8 +36,8 @@ pub(crate) enum Target {
 impl Target {
     /// The dialable form of an endpoint; TLS material is checked here, so that bad
     /// material fails when the client is built.
-    pub(crate) fn new(endpoint: &Endpoint, tls: Option<&TlsMaterial>) -> crate::Result<Target> {
-        let config = |message: String| crate::Error::Config { message };
+    pub(crate) fn new(endpoint: &Endpoint, tls: Option<&TlsMaterial>) -> Result<Target> {
+        let config = |message: String| Error::Config { message };
         match endpoint {
             #[cfg(unix)]
             Endpoint::Unix(path) => Ok(Target::Unix(path.clone())),

@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::net::TcpStream;
 
 use super::endpoint::TlsMaterial;
-use crate::Error;
+use crate::error::{Error, Result};
 
 pub(crate) type Stream = tokio_rustls::client::TlsStream<TcpStream>;
 
@@ -30,7 +30,7 @@ fn config_error(message: impl Into<String>) -> Error {
 }
 
 /// Encrypted PEM keys are refused with a clear message rather than an opaque parse error.
-fn check_key(key: &[u8]) -> crate::Result<()> {
+fn check_key(key: &[u8]) -> Result<()> {
     let text = String::from_utf8_lossy(key);
     if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(config_error("the client key is password-protected; decrypt it first (openssl pkey -in key.pem -out key.plain.pem)"));
@@ -38,7 +38,7 @@ fn check_key(key: &[u8]) -> crate::Result<()> {
     Ok(())
 }
 
-fn client_pair(tls: Option<&TlsMaterial>) -> crate::Result<Option<(&[u8], &[u8])>> {
+fn client_pair(tls: Option<&TlsMaterial>) -> Result<Option<(&[u8], &[u8])>> {
     match tls.map(|t| (t.cert.as_deref(), t.key.as_deref())) {
         Some((Some(cert), Some(key))) => {
             check_key(key)?;
@@ -51,7 +51,7 @@ fn client_pair(tls: Option<&TlsMaterial>) -> crate::Result<Option<(&[u8], &[u8])
     }
 }
 
-fn certs_of(pem: &[u8], what: &str) -> crate::Result<Vec<CertificateDer<'static>>> {
+fn certs_of(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| config_error(format!("bad {what} PEM: {e}")))?;
@@ -63,7 +63,7 @@ fn certs_of(pem: &[u8], what: &str) -> crate::Result<Vec<CertificateDer<'static>
 
 impl Connector {
     /// Checks the material now, so that bad material fails when the client is built.
-    pub(crate) fn new(tls: Option<&TlsMaterial>, host: &str) -> crate::Result<Connector> {
+    pub(crate) fn new(tls: Option<&TlsMaterial>, host: &str) -> Result<Connector> {
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|e| config_error(format!("{host:?} cannot be a TLS server name: {e}")))?;
         let mut roots = rustls::RootCertStore::empty();

@@ -108,7 +108,9 @@ impl Stream for BodyStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         this.body.poll_chunk(cx).map(|item| {
-            item.map(|r| r.map_err(|e| Error::from_http(e, &this.endpoint, &this.operation)))
+            item.map(|r| {
+                r.map_err(|e| crate::failure::from_http(e, &this.endpoint, &this.operation))
+            })
         })
     }
 }
