@@ -205,9 +205,10 @@ fn bad(message: impl ToString) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_string())
 }
 
-/// Counts the payload of multiplexed frames across chunk boundaries.
+/// Counts the payload of multiplexed frames across chunk boundaries (every client's log
+/// follow that sees the raw stream counts through this one).
 #[derive(Default)]
-struct FrameCounter {
+pub struct FrameCounter {
     header: [u8; 8],
     have: usize,
     left: usize,
@@ -215,7 +216,7 @@ struct FrameCounter {
 }
 
 impl FrameCounter {
-    fn feed(&mut self, mut chunk: &[u8]) -> io::Result<()> {
+    pub fn feed(&mut self, mut chunk: &[u8]) -> io::Result<()> {
         while !chunk.is_empty() {
             if self.left == 0 {
                 let take = (8 - self.have).min(chunk.len());
@@ -243,7 +244,7 @@ impl FrameCounter {
         Ok(())
     }
 
-    fn finish(self) -> io::Result<u64> {
+    pub fn finish(self) -> io::Result<u64> {
         if self.have != 0 || self.left != 0 {
             return Err(bad(format!(
                 "the stream ended inside a frame ({} header bytes, {} payload bytes missing)",
