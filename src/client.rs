@@ -297,12 +297,12 @@ impl Client {
     /// Sends parts under an API version prefix (empty for raw requests).
     async fn send_parts(&self, parts: RequestParts, prefix: &str) -> crate::Result<RawResponse> {
         self.connect().await?;
-        let operation = parts.operation.to_string();
+        let operation = parts.operation.clone();
         let request = build_request(parts, prefix).map_err(|message| Error::InvalidRequest {
-            operation: operation.clone(),
+            operation: operation.to_string(),
             message,
         })?;
-        let exchange = self.exchange(request, &operation);
+        let exchange = self.exchange(request, operation.clone());
         match self.inner.call_timeout {
             // For a stream, the call ends when its answer starts.
             Some(limit) => tokio::time::timeout(limit, exchange)
@@ -314,7 +314,12 @@ impl Client {
 
     /// Sends a request and reads its answer as the response kind says: an error status, or
     /// a status the operation does not list, is an error that keeps the body.
-    async fn exchange(&self, request: Built, operation: &str) -> crate::Result<RawResponse> {
+    async fn exchange(
+        &self,
+        request: Built,
+        name: std::borrow::Cow<'static, str>,
+    ) -> crate::Result<RawResponse> {
+        let operation: &str = &name;
         let Built {
             request,
             kind,
@@ -335,7 +340,7 @@ impl Client {
         let body = match body {
             AnswerBody::Upgraded(io) => {
                 return Ok(RawResponse {
-                    operation: operation.to_string(),
+                    operation: name,
                     status,
                     headers,
                     body: ResponseBody::Upgraded(Upgraded::hijacked(io)),
@@ -387,7 +392,7 @@ impl Client {
             ))
         };
         Ok(RawResponse {
-            operation: operation.to_string(),
+            operation: name,
             status,
             headers,
             body,

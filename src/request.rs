@@ -163,7 +163,7 @@ pub struct RequestParts {
     pub(crate) operation: Cow<'static, str>,
     pub(crate) info: Option<&'static OperationInfo>,
     pub(crate) method: Method,
-    pub(crate) path: String,
+    pub(crate) path: Cow<'static, str>,
     pub(crate) path_values: Vec<(&'static str, String)>,
     pub(crate) query: Vec<(Cow<'static, str>, String)>,
     pub(crate) headers: Vec<(Cow<'static, str>, String)>,
@@ -186,7 +186,7 @@ impl RequestParts {
             operation: Cow::Borrowed(info.id),
             info: Some(info),
             method: info.method,
-            path: info.path.to_string(),
+            path: Cow::Borrowed(info.path),
             path_values: Vec::new(),
             query: Vec::new(),
             headers: Vec::new(),
@@ -204,7 +204,7 @@ impl RequestParts {
             operation: Cow::Owned(format!("{method} {path}")),
             info: None,
             method,
-            path,
+            path: Cow::Owned(path),
             path_values: Vec::new(),
             query: Vec::new(),
             headers: Vec::new(),
@@ -255,7 +255,7 @@ impl RequestParts {
 
     /// Writes the path with every `{name}` replaced by its encoded value.
     pub(crate) fn render_path(&self, out: &mut String) -> Result<(), String> {
-        let mut rest = self.path.as_str();
+        let mut rest: &str = &self.path;
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
@@ -321,8 +321,9 @@ pub(crate) fn build_request(parts: RequestParts, prefix: &str) -> Result<Built, 
             "the request path {target:?} must start with / and hold no spaces or control characters"
         ));
     }
-    let uri = http::Uri::try_from(target.as_str())
-        .map_err(|e| format!("the request path {target:?} cannot be sent: {e}"))?;
+    // The path's buffer becomes the URI's, without a copy.
+    let uri = http::Uri::from_maybe_shared(Bytes::from(target))
+        .map_err(|e| format!("the request path cannot be sent: {e}"))?;
     let body = match parts.body {
         PartsBody::None => Outgoing::Empty,
         PartsBody::Json(json) => Outgoing::Full(Some(json?.into())),

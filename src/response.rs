@@ -65,7 +65,8 @@ pub(crate) enum ResponseBody {
 /// The engine's answer with a success status, its body read whole or still streaming
 /// according to the operation's response kind.
 pub struct RawResponse {
-    pub(crate) operation: String,
+    /// The operation id (borrowed from the tables), or `METHOD path` for raw requests.
+    pub(crate) operation: std::borrow::Cow<'static, str>,
     pub(crate) status: u16,
     pub(crate) headers: Headers,
     pub(crate) body: ResponseBody,
@@ -116,8 +117,8 @@ impl RawResponse {
     /// The body as text.
     pub fn text(self) -> crate::Result<String> {
         let body = self.buffered();
-        String::from_utf8(body.to_vec()).map_err(|e| Error::Decode {
-            operation: self.operation,
+        String::from_utf8(Vec::from(body.clone())).map_err(|e| Error::Decode {
+            operation: self.operation.into_owned(),
             path: String::new(),
             message: e.to_string(),
             body,
@@ -147,7 +148,7 @@ impl RawResponse {
     }
 
     pub fn into_json_lines<T: DeserializeOwned>(self) -> JsonLines<T> {
-        let operation = self.operation.clone();
+        let operation = self.operation.to_string();
         JsonLines::new(operation, self.into_byte_stream())
     }
 
@@ -173,7 +174,7 @@ impl RawResponse {
     pub fn unexpected_status(self) -> Error {
         let body = self.buffered();
         Error::UnexpectedStatus {
-            operation: self.operation,
+            operation: self.operation.into_owned(),
             status: self.status,
             body,
         }

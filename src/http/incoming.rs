@@ -227,13 +227,13 @@ impl Body {
 pub(crate) fn head_deadline(
     timeouts: Timeouts,
     upload: Option<&Upload>,
-    sent: std::time::Instant,
+    sent: Option<std::time::Instant>,
 ) -> Option<(std::time::Instant, &'static str)> {
     match upload {
         Some(upload) => match upload.outcome() {
             None => timeouts.write.map(|t| (upload.stall_deadline(t), "write")),
             Some((at, _)) => timeouts.read.map(|t| (at + t, "read")),
         },
-        None => timeouts.read.map(|t| (sent + t, "read")),
+        None => timeouts.read.zip(sent).map(|(t, sent)| (sent + t, "read")),
     }
 }

@@ -143,7 +143,8 @@ impl Http {
     ) -> Result<Answer, HttpError> {
         request.headers_mut().insert(HOST, self.host.clone());
         let upload = request.body().upload();
-        let sent = Instant::now();
+        // Only a read timeout needs to know when the request went.
+        let sent = self.timeouts.read.map(|_| Instant::now());
         let (lease, response) = loop {
             let mut lease = self.lease().await?;
             let reused = lease.reused;
@@ -209,7 +210,7 @@ impl Http {
         &self,
         exchange: F,
         upload: Option<&Upload>,
-        sent: Instant,
+        sent: Option<Instant>,
     ) -> Result<http::Response<hyper::body::Incoming>, Waited>
     where
         F: std::future::Future<
