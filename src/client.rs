@@ -46,6 +46,7 @@ pub struct ClientBuilder {
     call_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     max_connections: Option<usize>,
+    user_agent: Option<String>,
     version_policy: VersionPolicy,
     ssh: Option<SshOptions>,
 }
@@ -109,6 +110,13 @@ impl ClientBuilder {
         self
     }
 
+    /// A `User-Agent` header sent with every request, naming your program to the engine
+    /// (its debug log shows it). None by default, as with bollard.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
     /// What to do with a module the server's API version does not cover; see
     /// [`VersionPolicy`] (default: check, and fail early with a clear error).
     pub fn version_policy(mut self, policy: VersionPolicy) -> Self {
@@ -157,8 +165,14 @@ impl ClientBuilder {
         let max_connections = self
             .max_connections
             .unwrap_or(crate::http::DEFAULT_MAX_CONNECTIONS);
-        let http = Http::new(target, self.connect_timeout, timeouts, max_connections)
-            .map_err(|message| Error::Config { message })?;
+        let http = Http::new(
+            target,
+            self.connect_timeout,
+            timeouts,
+            max_connections,
+            self.user_agent.as_deref(),
+        )
+        .map_err(|message| Error::Config { message })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,

@@ -286,9 +286,9 @@ const TRANSPORT_HEADERS: &[&str] = &[
     "proxy-connection",
     "te",
     "trailer",
+    // Set once for the client (`ClientBuilder::user_agent`).
+    "user-agent",
 ];
-
-const USER_AGENT: &str = concat!("berth/", env!("CARGO_PKG_VERSION"));
 
 /// A request ready for the HTTP layer, with what the answer is checked against.
 pub(crate) struct Built {
@@ -334,7 +334,6 @@ pub(crate) fn build_request(parts: RequestParts, prefix: &str) -> Result<Built, 
     *request.method_mut() = parts.method.to_http();
     *request.uri_mut() = uri;
     let headers = request.headers_mut();
-    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
     let mut has_content_type = false;
     for (name, value) in &parts.headers {
         if TRANSPORT_HEADERS

@@ -394,6 +394,43 @@ async fn a_body_has_exactly_one_content_type() {
     );
 }
 
+#[tokio::test]
+async fn the_host_and_a_chosen_user_agent_are_sent_once() {
+    let (addr, mut heads) = recording_server().await;
+    let plain = Client::builder(format!("http://{addr}"))
+        .version_policy(berth::VersionPolicy::Off)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    plain.invoke(_ping::SystemPing {}).await.unwrap();
+    let head = heads.recv().await.unwrap();
+    assert_eq!(
+        head.matches(&format!("host: {addr}\r\n")).count(),
+        1,
+        "{head}"
+    );
+    assert!(!head.contains("user-agent:"), "none unless chosen: {head}");
+
+    let named = Client::builder(format!("http://{addr}"))
+        .version_policy(berth::VersionPolicy::Off)
+        .user_agent("conny-tool/1.0")
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    named.invoke(_ping::SystemPing {}).await.unwrap();
+    let head = heads.recv().await.unwrap();
+    assert_eq!(
+        head.matches("user-agent: conny-tool/1.0\r\n").count(),
+        1,
+        "{head}"
+    );
+    let error = Client::builder(format!("http://{addr}"))
+        .user_agent("bad\nagent")
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, Error::Config { .. }), "{error}");
+}
+
 /// A loopback server that answers `_ping` with keep-alive, then closes each connection
 /// after `answers_per_connection` answers, as an engine closing idle connections would;
 /// it counts the connections it accepted.

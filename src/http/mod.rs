@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::future::Either;
-use http::header::{HeaderValue, HOST};
+use http::header::{HeaderValue, HOST, USER_AGENT};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -102,6 +102,7 @@ pub(crate) enum AnswerBody {
 pub(crate) struct Http {
     target: Arc<Target>,
     host: HeaderValue,
+    user_agent: Option<HeaderValue>,
     pool: Arc<Pool>,
     connect_timeout: Duration,
     timeouts: Timeouts,
@@ -121,12 +122,20 @@ impl Http {
         connect_timeout: Option<Duration>,
         timeouts: Timeouts,
         max_connections: usize,
+        user_agent: Option<&str>,
     ) -> Result<Http, String> {
         let host = HeaderValue::from_str(target.host())
             .map_err(|_| format!("{:?} cannot be a Host header", target.host()))?;
+        let user_agent = user_agent
+            .map(|agent| {
+                HeaderValue::from_str(agent)
+                    .map_err(|_| format!("{agent:?} cannot be a User-Agent header"))
+            })
+            .transpose()?;
         Ok(Http {
             target: Arc::new(target),
             host,
+            user_agent,
             pool: Arc::new(Pool::new(max_connections)),
             connect_timeout: connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             timeouts,
@@ -141,7 +150,11 @@ impl Http {
         mut request: Request,
         upgrade: bool,
     ) -> Result<Answer, HttpError> {
-        request.headers_mut().insert(HOST, self.host.clone());
+        let headers = request.headers_mut();
+        headers.insert(HOST, self.host.clone());
+        if let Some(agent) = &self.user_agent {
+            headers.insert(USER_AGENT, agent.clone());
+        }
         let upload = request.body().upload();
         // Only a read timeout needs to know when the request went.
         let sent = self.timeouts.read.map(|_| Instant::now());
