@@ -251,7 +251,8 @@ impl Client {
     /// only moves the wait and its errors here. Other endpoints: nothing to do.
     pub async fn connect(&self) -> crate::Result<()> {
         match &self.inner.ssh {
-            Some(tunnel) => tunnel.ensure().await.map_err(failure::from_ssh),
+            // Boxed: only ssh clients carry the tunnel's future.
+            Some(tunnel) => Box::pin(tunnel.ensure()).await.map_err(failure::from_ssh),
             None => Ok(()),
         }
     }
@@ -302,7 +303,11 @@ impl Client {
     /// The one request pipeline: typed calls, calls by name and raw requests all end here.
     pub async fn execute(&self, parts: RequestParts) -> crate::Result<RawResponse> {
         let prefix = match parts.info {
-            Some(info) => self.prefix_for(info).await?,
+            Some(info) => match self.known_prefix(info) {
+                Some(prefix) => prefix?,
+                // Asked once per client; boxed, so that every call's future stays small.
+                None => Box::pin(self.prefix_for(info)).await?,
+            },
             None => "".into(),
         };
         self.send_parts(parts, &prefix).await
@@ -418,30 +423,43 @@ impl Client {
         failure::from_http(error, &self.inner.endpoint, operation)
     }
 
-    /// The API version prefix for an operation, after the version policy has had its say.
-    async fn prefix_for(
+    /// The API version prefix for an operation, after the version policy has had its say;
+    /// `None` while the server's versions are still to be asked.
+    fn known_prefix(
         &self,
         info: &'static crate::OperationInfo,
-    ) -> crate::Result<std::borrow::Cow<'static, str>> {
+    ) -> Option<crate::Result<std::borrow::Cow<'static, str>>> {
         let api = info.api;
         // Podman serves any version prefix; `_ping` is how clients learn versions.
         if api.engine != "docker"
             || info.category == "_ping"
             || self.inner.version_policy == VersionPolicy::Off
         {
-            return Ok(api.prefix.into());
+            return Some(Ok(api.prefix.into()));
         }
-        let server = self.server_version().await?;
-        match version::decide(self.inner.version_policy, api.version, &server) {
-            Ok(None) => Ok(api.prefix.into()),
-            Ok(Some(negotiated)) => Ok(format!("/v{negotiated}").into()),
-            Err(()) => Err(Error::UnsupportedVersion {
-                operation: info.id.to_string(),
-                requested: api.version.to_string(),
-                server_min: server.min_api_version,
-                server_max: server.api_version,
-            }),
-        }
+        let server = self.inner.server_version.get()?;
+        Some(
+            match version::decide(self.inner.version_policy, api.version, server) {
+                Ok(None) => Ok(api.prefix.into()),
+                Ok(Some(negotiated)) => Ok(format!("/v{negotiated}").into()),
+                Err(()) => Err(Error::UnsupportedVersion {
+                    operation: info.id.to_string(),
+                    requested: api.version.to_string(),
+                    server_min: server.min_api_version.clone(),
+                    server_max: server.api_version.clone(),
+                }),
+            },
+        )
+    }
+
+    /// The prefix once the server's versions are known (asked here the first time).
+    async fn prefix_for(
+        &self,
+        info: &'static crate::OperationInfo,
+    ) -> crate::Result<std::borrow::Cow<'static, str>> {
+        self.server_version().await?;
+        self.known_prefix(info)
+            .expect("the server's versions are known once asked")
     }
 
     /// The server's API versions (`GET /version`), asked once per client and kept. A

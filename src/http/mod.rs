@@ -158,11 +158,24 @@ impl Http {
         let upload = request.body().upload();
         // Only a read timeout needs to know when the request went.
         let sent = self.timeouts.read.map(|_| Instant::now());
-        let (lease, response) = loop {
-            let mut lease = self.lease().await?;
+        let timed =
+            self.timeouts.read.is_some() || upload.is_some() && self.timeouts.write.is_some();
+        let (lease, mut response) = loop {
+            // An idle connection hyper holds ready is taken without waiting (the common
+            // case: no future to build and move).
+            let mut lease = match self.pool.take_ready() {
+                Some(lease) => lease,
+                // Boxed: connecting (TLS included) is a large future, and rare.
+                None => Box::pin(self.lease()).await?,
+            };
             let reused = lease.reused;
             let exchange = lease.sender.try_send_request(request);
-            match self.head(exchange, upload.as_deref(), sent).await {
+            let answered = if timed {
+                self.head(exchange, upload.as_deref(), sent).await
+            } else {
+                exchange.await.map_err(|e| Waited::Failed(Box::new(e)))
+            };
+            match answered {
                 Ok(response) => break (lease, response),
                 Err(Waited::Failed(mut e)) => match e.take_message() {
                     // hyper had not written a byte of it: the engine closed this reused
@@ -173,31 +186,10 @@ impl Http {
                 Err(Waited::Timeout(which)) => return Err(HttpError::Timeout(which)),
             }
         };
-        self.answer(lease, response, upload, upgrade).await
-    }
-
-    async fn answer(
-        &self,
-        lease: Lease,
-        mut response: http::Response<hyper::body::Incoming>,
-        upload: Option<Arc<Upload>>,
-        upgrade: bool,
-    ) -> Result<Answer, HttpError> {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let body = if status == 101 && upgrade {
-            let on_upgrade = hyper::upgrade::on(&mut response);
-            let upgraded = match self.timeouts.read {
-                Some(limit) => tokio::time::timeout(limit, on_upgrade)
-                    .await
-                    .map_err(|_| HttpError::Timeout("read"))?,
-                None => on_upgrade.await,
-            }
-            .map_err(|e| self.failure().hyper(e, None))?;
-            AnswerBody::Upgraded(UpgradedIo {
-                io: TokioIo::new(upgraded),
-                _slot: lease.permit,
-            })
+            AnswerBody::Upgraded(Box::pin(self.upgraded(lease, response)).await?)
         } else if status == 101 {
             // The connection is no longer HTTP: it closes with the lease.
             AnswerBody::Body(Body::empty(self.failure()))
@@ -218,6 +210,26 @@ impl Http {
         })
     }
 
+    /// The connection a 101 hands over, once hyper's task has let go of it.
+    async fn upgraded(
+        &self,
+        lease: Lease,
+        mut response: http::Response<hyper::body::Incoming>,
+    ) -> Result<UpgradedIo, HttpError> {
+        let on_upgrade = hyper::upgrade::on(&mut response);
+        let upgraded = match self.timeouts.read {
+            Some(limit) => tokio::time::timeout(limit, on_upgrade)
+                .await
+                .map_err(|_| HttpError::Timeout("read"))?,
+            None => on_upgrade.await,
+        }
+        .map_err(|e| self.failure().hyper(e, None))?;
+        Ok(UpgradedIo {
+            io: TokioIo::new(upgraded),
+            _slot: lease.permit,
+        })
+    }
+
     /// The answer head, within the timeouts (see `incoming::head_deadline`).
     async fn head<F>(
         &self,
@@ -233,9 +245,6 @@ impl Http {
             >,
         >,
     {
-        if self.timeouts.read.is_none() && (upload.is_none() || self.timeouts.write.is_none()) {
-            return exchange.await.map_err(|e| Waited::Failed(Box::new(e)));
-        }
         let mut exchange = std::pin::pin!(exchange);
         loop {
             let deadline = incoming::head_deadline(self.timeouts, upload, sent);

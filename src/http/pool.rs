@@ -87,6 +87,27 @@ impl Pool {
         }
     }
 
+    /// The most recently used idle connection, if hyper already holds it ready; `None`
+    /// also when it is not ready yet (`checkout` then waits for it).
+    pub(crate) fn take_ready(&self) -> Option<Lease> {
+        let mut idle = self.lock();
+        while let Some(conn) = idle.pop() {
+            if conn.since.elapsed() > IDLE_LIMIT || conn.sender.is_closed() {
+                continue;
+            }
+            if !conn.sender.is_ready() {
+                idle.push(conn);
+                return None;
+            }
+            return Some(Lease {
+                sender: conn.sender,
+                permit: conn.permit,
+                reused: true,
+            });
+        }
+        None
+    }
+
     /// The most recently used idle connection that is still open and ready.
     async fn take_idle(&self) -> Option<Lease> {
         loop {
