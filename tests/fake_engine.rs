@@ -5,7 +5,8 @@
 //!
 //! Every test is bounded in time, stops its fakes itself and needs no engine.
 
-#![cfg(feature = "docker-v1_41")]
+// TLS is one of the transports every case runs on.
+#![cfg(all(feature = "docker-v1_41", feature = "tls"))]
 
 mod fake;
 
