@@ -554,3 +554,89 @@ async fn no_answer_is_lost_on_a_multi_thread_runtime() {
         }
     }
 }
+
+/// An engine that answers an attach with `101` and, in the same write, the first frame of
+/// output; then echoes each stdin chunk back as a stdout frame, and ends when stdin closes.
+async fn hijacking_server() -> std::net::SocketAddr {
+    use tokio::io::AsyncWriteExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let head = String::from_utf8_lossy(&head).to_lowercase();
+        assert!(head.contains("upgrade: tcp\r\n"), "{head}");
+        let frame = |data: &[u8]| {
+            let mut f = vec![1, 0, 0, 0];
+            f.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            f.extend_from_slice(data);
+            f
+        };
+        let mut first = b"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".to_vec();
+        first.extend(frame(b"early bytes\n"));
+        stream.write_all(&first).await.unwrap();
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => stream.write_all(&frame(&buf[..n])).await.unwrap(),
+            }
+        }
+        let _ = stream.shutdown().await;
+    });
+    addr
+}
+
+async fn next_frame(output: &mut berth::FrameStream) -> berth::Frame {
+    use futures_util::StreamExt;
+    tokio::time::timeout(Duration::from_secs(10), output.next())
+        .await
+        .expect("bounded")
+        .expect("a frame")
+        .unwrap()
+}
+
+/// hyper's upgrade hands over the connection with the bytes that came with the 101 head:
+/// none of them is lost, and stdin and output then flow both ways.
+#[tokio::test]
+async fn an_upgrade_keeps_the_bytes_that_came_with_its_head() {
+    use berth::docker::v1_41::containers::ContainerAttach;
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let addr = hijacking_server().await;
+    let client = Client::builder(format!("http://{addr}"))
+        .version_policy(berth::VersionPolicy::Off)
+        .build()
+        .unwrap();
+    let attached = tokio::time::timeout(Duration::from_secs(10), async {
+        client
+            .invoke(ContainerAttach {
+                id: "conny".into(),
+                stream: Some(true),
+                stdin: Some(true),
+                stdout: Some(true),
+                ..Default::default()
+            })
+            .await
+    })
+    .await
+    .expect("bounded")
+    .unwrap();
+    let (mut output, mut stdin) = attached.split(false);
+    assert_eq!(&next_frame(&mut output).await.data[..], b"early bytes\n");
+    stdin.write_all(b"hello").await.unwrap();
+    assert_eq!(&next_frame(&mut output).await.data[..], b"hello");
+    stdin.shutdown().await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), output.next())
+        .await
+        .expect("bounded");
+    assert!(end.is_none(), "the output ends with stdin closed: {end:?}");
+}
