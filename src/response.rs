@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use crate::stream::{ByteStream, JsonLines, Multiplexed, Upgraded};
 use crate::Error;
 
-/// The headers of an answer, in the order the engine sent them; names compare without
-/// regard to case.
+/// The headers of an answer; names compare without regard to case, and the values of one
+/// name keep the order the engine sent them in.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Headers {
     map: http::HeaderMap,

@@ -220,20 +220,3 @@ impl Body {
         self.timer = None;
     }
 }
-
-/// How long to wait for an answer head, seen from the call: the read timeout, which for a
-/// streamed request body starts when its last chunk went out (before that, the write timeout
-/// watches the body's progress).
-pub(crate) fn head_deadline(
-    timeouts: Timeouts,
-    upload: Option<&Upload>,
-    sent: Option<std::time::Instant>,
-) -> Option<(std::time::Instant, &'static str)> {
-    match upload {
-        Some(upload) => match upload.outcome() {
-            None => timeouts.write.map(|t| (upload.stall_deadline(t), "write")),
-            Some((at, _)) => timeouts.read.map(|t| (at + t, "read")),
-        },
-        None => timeouts.read.zip(sent).map(|(t, sent)| (sent + t, "read")),
-    }
-}

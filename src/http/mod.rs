@@ -26,7 +26,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 pub(crate) use incoming::Body;
 use outgoing::Upload;
-pub(crate) use outgoing::{error_chain, BoxError, ChunkStream, Outgoing};
+pub(crate) use outgoing::{BoxError, ChunkStream, Outgoing};
 use pool::{Checkout, Lease, Pool};
 
 use crate::socket::Target;
@@ -78,7 +78,7 @@ impl Failure {
         let message = if error.is_incomplete_message() {
             "the engine closed the connection before its answer was complete".to_string()
         } else {
-            error_chain(&error)
+            crate::error::chain(&error)
         };
         HttpError::Transport(io::Error::other(message))
     }
@@ -230,7 +230,7 @@ impl Http {
         })
     }
 
-    /// The answer head, within the timeouts (see `incoming::head_deadline`).
+    /// The answer head, within the timeouts (see `head_deadline`).
     async fn head<F>(
         &self,
         exchange: F,
@@ -247,7 +247,7 @@ impl Http {
     {
         let mut exchange = std::pin::pin!(exchange);
         loop {
-            let deadline = incoming::head_deadline(self.timeouts, upload, sent);
+            let deadline = head_deadline(self.timeouts, upload, sent);
             let finished = std::future::poll_fn(|cx| match upload {
                 Some(upload) if upload.outcome().is_none() => upload.poll_outcome(cx).map(|_| ()),
                 _ => Poll::Pending,
@@ -266,7 +266,7 @@ impl Http {
                 }
                 // The body ended, or a deadline passed; but the body may have moved on
                 // meanwhile: look again before failing.
-                Either::Right(_) => match incoming::head_deadline(self.timeouts, upload, sent) {
+                Either::Right(_) => match head_deadline(self.timeouts, upload, sent) {
                     Some((at, which)) if at <= Instant::now() => {
                         return Err(Waited::Timeout(which))
                     }
@@ -319,6 +319,23 @@ impl Http {
         Failure {
             target: self.target.clone(),
         }
+    }
+}
+
+/// How long to wait for an answer head, seen from the call: the read timeout, which for a
+/// streamed request body starts when its last chunk went out (before that, the write timeout
+/// watches the body's progress).
+pub(crate) fn head_deadline(
+    timeouts: Timeouts,
+    upload: Option<&Upload>,
+    sent: Option<Instant>,
+) -> Option<(Instant, &'static str)> {
+    match upload {
+        Some(upload) => match upload.outcome() {
+            None => timeouts.write.map(|t| (upload.stall_deadline(t), "write")),
+            Some((at, _)) => timeouts.read.map(|t| (at + t, "read")),
+        },
+        None => timeouts.read.zip(sent).map(|(t, sent)| (sent + t, "read")),
     }
 }
 

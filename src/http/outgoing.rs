@@ -11,6 +11,8 @@ use bytes::Bytes;
 use futures_util::task::AtomicWaker;
 use http_body::{Frame, SizeHint};
 
+use crate::error::chain;
+
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type ChunkStream =
     Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, BoxError>> + Send>>;
@@ -65,7 +67,7 @@ impl http_body::Body for Outgoing {
                     Poll::Ready(Some(Err(e))) => {
                         upload.finish(Err(format!(
                             "the request body failed: {}",
-                            error_chain(e.as_ref())
+                            chain(e.as_ref())
                         )));
                         Poll::Ready(Some(Err(e)))
                     }
@@ -169,19 +171,4 @@ impl Upload {
         let last = Duration::from_nanos(self.last_chunk.load(Ordering::Relaxed));
         self.start + last + limit
     }
-}
-
-/// An error with its sources, for a message that says the root cause.
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = s.source();
-    }
-    text
 }

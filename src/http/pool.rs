@@ -34,6 +34,21 @@ struct Idle {
     since: Instant,
 }
 
+impl Idle {
+    /// Closed by the engine (or by hyper, after bytes it did not ask for), or idle too long.
+    fn expired(&self) -> bool {
+        self.since.elapsed() > IDLE_LIMIT || self.sender.is_closed()
+    }
+
+    fn into_lease(self) -> Lease {
+        Lease {
+            sender: self.sender,
+            permit: self.permit,
+            reused: true,
+        }
+    }
+}
+
 /// A connection a call is using. Dropped instead of given back, it is closed.
 pub(crate) struct Lease {
     pub(crate) sender: SendRequest<Outgoing>,
@@ -92,18 +107,14 @@ impl Pool {
     pub(crate) fn take_ready(&self) -> Option<Lease> {
         let mut idle = self.lock();
         while let Some(conn) = idle.pop() {
-            if conn.since.elapsed() > IDLE_LIMIT || conn.sender.is_closed() {
+            if conn.expired() {
                 continue;
             }
             if !conn.sender.is_ready() {
                 idle.push(conn);
                 return None;
             }
-            return Some(Lease {
-                sender: conn.sender,
-                permit: conn.permit,
-                reused: true,
-            });
+            return Some(conn.into_lease());
         }
         None
     }
@@ -111,18 +122,13 @@ impl Pool {
     /// The most recently used idle connection that is still open and ready.
     async fn take_idle(&self) -> Option<Lease> {
         loop {
-            let idle = self.lock().pop()?;
-            if idle.since.elapsed() > IDLE_LIMIT || idle.sender.is_closed() {
+            let mut idle = self.lock().pop()?;
+            if idle.expired() {
                 continue;
             }
-            let mut sender = idle.sender;
             // Ready at once unless hyper's task is still finishing the last answer.
-            if sender.ready().await.is_ok() {
-                return Some(Lease {
-                    sender,
-                    permit: idle.permit,
-                    reused: true,
-                });
+            if idle.sender.ready().await.is_ok() {
+                return Some(idle.into_lease());
             }
         }
     }
