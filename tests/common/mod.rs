@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod report;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
