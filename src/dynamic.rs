@@ -5,13 +5,15 @@
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::redact::RedactedJson;
 use crate::request::{Body, RequestParts};
 use crate::stream::{ByteStream, JsonLines, Multiplexed, Upgraded};
 use crate::tables::{ApiInfo, OperationInfo, ParamEncoding, ParamLocation, ResponseKind};
 use crate::{Client, Error};
 
-/// A request body for a call by name.
-#[derive(Debug, Default)]
+/// A request body for a call by name. Its `Debug` hides the values of keys that may hold
+/// credentials (`password`, `identitytoken`, `auth`, ...).
+#[derive(Default)]
 pub enum Data {
     #[default]
     None,
@@ -19,8 +21,8 @@ pub enum Data {
     Bytes(Body),
 }
 
-/// What a call by name answers, by the operation's response kind.
-#[derive(Debug)]
+/// What a call by name answers, by the operation's response kind. Its `Debug` hides the
+/// values of keys that may hold credentials (`IdentityToken`, ...).
 pub enum Answer {
     Empty,
     Json(Value),
@@ -29,6 +31,32 @@ pub enum Answer {
     JsonLines(JsonLines<Value>),
     Frames(Multiplexed),
     Upgraded(Upgraded),
+}
+
+impl std::fmt::Debug for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Data::None => f.write_str("None"),
+            Data::Json(value) => f.debug_tuple("Json").field(&RedactedJson(value)).finish(),
+            Data::Bytes(body) => f.debug_tuple("Bytes").field(body).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut tuple =
+            |name: &str, value: &dyn std::fmt::Debug| f.debug_tuple(name).field(value).finish();
+        match self {
+            Answer::Empty => f.write_str("Empty"),
+            Answer::Json(value) => tuple("Json", &RedactedJson(value)),
+            Answer::Text(text) => tuple("Text", text),
+            Answer::Bytes(stream) => tuple("Bytes", stream),
+            Answer::JsonLines(lines) => tuple("JsonLines", lines),
+            Answer::Frames(frames) => tuple("Frames", frames),
+            Answer::Upgraded(upgraded) => tuple("Upgraded", upgraded),
+        }
+    }
 }
 
 impl Client {
@@ -101,9 +129,14 @@ pub fn parts_by_name(
         Value::Null => serde_json::Map::new(),
         Value::Object(map) => map,
         other => {
-            return Err(invalid(format!(
-                "params must be a JSON object, not {other}"
-            )))
+            // The value is not shown: it may hold a credential.
+            let kind = match other {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                _ => "a boolean",
+            };
+            return Err(invalid(format!("params must be a JSON object, not {kind}")));
         }
     };
     let mut parts = RequestParts::for_operation(info);

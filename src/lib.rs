@@ -27,6 +27,7 @@ mod error;
 mod failure;
 mod http;
 mod operation;
+mod redact;
 mod request;
 mod response;
 mod socket;

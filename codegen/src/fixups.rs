@@ -92,6 +92,11 @@ pub const FIXUPS: &[Fixup] = &[
         reason: "X-Registry-Auth / X-Registry-Config are base64url JSON documents, declared `string`",
         apply: registry_auth_headers,
     },
+    Fixup {
+        name: "empty-auth-config",
+        reason: "Podman 4.9 declares AuthConfig (SystemAuth's body) with no properties; it is the registry AuthConfig Podman 5 declares",
+        apply: empty_auth_config,
+    },
 ];
 
 /// Runs every fixup on a converted document of `engine`.
@@ -590,6 +595,32 @@ fn registry_auth_headers(document: &mut Value, _: &str) -> usize {
         }
     }
     count
+}
+
+fn empty_auth_config(document: &mut Value, engine: &str) -> usize {
+    if engine != "podman" {
+        return 0;
+    }
+    match document.pointer_mut("/components/schemas/AuthConfig") {
+        Some(Value::Object(schema)) if !schema.contains_key("properties") => {
+            let text = |description: &str| json!({"type": "string", "description": description});
+            schema.insert("type".into(), json!("object"));
+            schema.insert(
+                "properties".into(),
+                json!({
+                    "username": text("The registry user."),
+                    "password": text("The user's password."),
+                    "auth": text("base64 of `username:password`, instead of the two."),
+                    "email": text("Deprecated, ignored."),
+                    "serveraddress": text("The registry's address."),
+                    "identitytoken": text("A token to get an access token for the registry with."),
+                    "registrytoken": text("A bearer token to send to the registry."),
+                }),
+            );
+            1
+        }
+        _ => 0,
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod model;
 pub mod naming;
 pub mod report;
+pub mod secrets;
 
 use std::path::Path;
 

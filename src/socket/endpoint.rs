@@ -27,7 +27,7 @@ impl Endpoint {
     /// the docker CLI.
     pub fn parse(uri: &str, tls: bool) -> Result<Endpoint> {
         let invalid = |reason: &str| Error::InvalidUri {
-            uri: uri.to_string(),
+            uri: crate::redact::uri_for_display(uri),
             reason: reason.to_string(),
         };
         let (scheme, rest) = uri
@@ -46,6 +46,12 @@ impl Endpoint {
                 let authority = rest.trim_end_matches('/');
                 if authority.is_empty() || authority.contains('/') || authority.contains('?') {
                     return Err(invalid("expected host:port with no path"));
+                }
+                // The engines take no HTTP credentials, and the URI is in every message.
+                if authority.contains('@') {
+                    return Err(invalid(
+                        "credentials in the URI are not supported (engines authenticate clients by TLS certificate)",
+                    ));
                 }
                 if let Some((_, port)) = authority.rsplit_once(':') {
                     if !port.ends_with(']') && port.parse::<u16>().is_err() {

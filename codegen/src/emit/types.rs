@@ -88,11 +88,39 @@ fn type_def(
                 )
             });
             let serde_impls = object_impls(&name, fields);
+            let secret = |f: &Field| crate::secrets::is_secret(&def.name, &f.name);
+            if !fields.iter().any(secret) {
+                return quote! {
+                    #docs
+                    #[derive(Debug, Clone, Default, PartialEq)]
+                    pub struct #name {
+                        #(#members)*
+                    }
+                    #serde_impls
+                };
+            }
+            let debug_fields = fields.iter().map(|f| {
+                let member = ident(&f.rust_name);
+                let label = f.rust_name.trim_start_matches("r#");
+                if secret(f) {
+                    quote!(.field(#label, &crate::redact::Redacted(&self.#member)))
+                } else {
+                    quote!(.field(#label, &self.#member))
+                }
+            });
+            let type_name = def.name.as_str();
             quote! {
                 #docs
-                #[derive(Debug, Clone, Default, PartialEq)]
+                #[doc = ""]
+                #[doc = " Its `Debug` hides the credentials it holds."]
+                #[derive(Clone, Default, PartialEq)]
                 pub struct #name {
                     #(#members)*
+                }
+                impl std::fmt::Debug for #name {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.debug_struct(#type_name) #(#debug_fields)* .finish()
+                    }
                 }
                 #serde_impls
             }
