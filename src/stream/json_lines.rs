@@ -68,6 +68,10 @@ impl<T> std::fmt::Debug for JsonLines<T> {
     }
 }
 
+/// How an error item's key starts: a line without it is not probed for one.
+static ERROR_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error"));
+
 #[derive(serde::Deserialize)]
 struct ErrorProbe {
     error: Option<serde_json::Value>,
@@ -110,7 +114,12 @@ impl<T: DeserializeOwned> JsonLines<T> {
     }
 
     fn decode(&self, line: Bytes) -> crate::Result<T> {
-        if let Ok(probe) = serde_json::from_slice::<ErrorProbe>(&line) {
+        // Only a line that names `error` or `errorDetail` pays for a second parse.
+        let may_be_error = ERROR_KEY.find(&line).is_some();
+        if let Some(probe) = may_be_error
+            .then(|| serde_json::from_slice::<ErrorProbe>(&line).ok())
+            .flatten()
+        {
             let detail = probe
                 .error_detail
                 .as_ref()
