@@ -16,9 +16,9 @@ use crate::Error;
 /// The longest line [`JsonLines`] accepts unless told otherwise: 16 MiB.
 ///
 /// The engines' lines are small: a pull or build progress item, an event or a stats sample
-/// is a few KiB, and BuildKit's `aux` trace items (build logs, base64 in JSON) stay far
-/// below a MiB. 16 MiB leaves a thousandfold margin while bounding what one stream can
-/// make berth hold when a body never sends its newline.
+/// is a few KiB; the largest are BuildKit's `aux` trace items, which batch a build's
+/// output. 16 MiB leaves a wide margin over those while bounding what one stream can make
+/// berth hold when a body never sends its newline.
 const DEFAULT_MAX_LINE_LENGTH: usize = 16 << 20;
 
 /// A `Stream` of typed items, one JSON document per line. An item carrying `error` /
@@ -97,7 +97,8 @@ impl<T: DeserializeOwned> JsonLines<T> {
     }
 
     /// The longest line accepted, in bytes before its `\n` (default 16 MiB). A longer line
-    /// ends the stream with `Error::Decode`; berth holds at most this plus one chunk.
+    /// ends the stream with `Error::Decode`, as soon as the line's bytes in hand pass the
+    /// limit: berth buffers at most this plus one chunk of a line.
     pub fn max_line_length(mut self, bytes: usize) -> JsonLines<T> {
         self.max_line_length = bytes;
         self
