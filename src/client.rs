@@ -358,12 +358,13 @@ impl Client {
         let headers = Headers::new(headers);
         let body = match body {
             AnswerBody::Upgraded(io) => {
+                let upgraded = Upgraded::hijacked(io, operation.to_string());
                 return Ok(RawResponse {
                     operation: name,
                     status,
                     headers,
-                    body: ResponseBody::Upgraded(Upgraded::hijacked(io)),
-                })
+                    body: ResponseBody::Upgraded(upgraded),
+                });
             }
             AnswerBody::Body(body) => body,
         };

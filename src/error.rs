@@ -46,7 +46,10 @@ pub enum Error {
     /// The engine answered with an error status (>= 400), or with a redirect, which
     /// berth does not follow.
     Api(ApiError),
-    /// The engine answered, but the body does not decode as the operation's type.
+    /// The engine answered, but the body does not decode as the operation's type; or a
+    /// stream's bytes do not: not multiplexed frames, a frame cut short, a JSON line over
+    /// [`JsonLines::max_line_length`](crate::JsonLines::max_line_length). `path` is empty
+    /// when no field is to blame; `body` keeps the bytes that failed.
     Decode {
         operation: String,
         path: String,
@@ -131,6 +134,9 @@ impl fmt::Display for Error {
             Error::RequestBody { operation, message } => write!(f, "{operation}: {message}"),
             Error::Transport { endpoint, operation, source } => write!(f, "{operation}: transport error with {endpoint}: {}", chain(source)),
             Error::Api(e) => write!(f, "{}: the engine answered {}: {}", e.operation, e.status, e.message),
+            Error::Decode { operation, path, message, body } if path.is_empty() => {
+                write!(f, "{operation}: cannot decode the answer: {message} ({} bytes kept)", body.len())
+            }
             Error::Decode { operation, path, message, body } => {
                 write!(f, "{operation}: cannot decode the answer at `{path}`: {message} ({} bytes kept)", body.len())
             }

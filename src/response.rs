@@ -139,17 +139,18 @@ impl RawResponse {
         }
     }
 
+    /// The body as it comes; its [`operation`](ByteStream::operation) is this answer's.
     pub fn into_byte_stream(self) -> ByteStream {
+        let operation = self.operation.into_owned();
         match self.body {
-            ResponseBody::Streaming(stream) => stream,
-            ResponseBody::Buffered(bytes) => ByteStream::once(bytes),
-            ResponseBody::Upgraded(_) => ByteStream::once(Bytes::new()),
+            ResponseBody::Streaming(stream) => stream.named(operation),
+            ResponseBody::Buffered(bytes) => ByteStream::once(bytes).named(operation),
+            ResponseBody::Upgraded(_) => ByteStream::once(Bytes::new()).named(operation),
         }
     }
 
     pub fn into_json_lines<T: DeserializeOwned>(self) -> JsonLines<T> {
-        let operation = self.operation.to_string();
-        JsonLines::new(operation, self.into_byte_stream())
+        JsonLines::new(self.into_byte_stream())
     }
 
     pub fn into_multiplexed(self) -> Multiplexed {

@@ -12,15 +12,55 @@ use crate::Error;
 type Inner = Pin<Box<dyn Stream<Item = crate::Result<Bytes>> + Send>>;
 
 /// The bytes of a body as they arrive (`Stream<Item = Result<Bytes>>`), with an
-/// `AsyncRead` view. The client's read timeout applies between chunks.
+/// `AsyncRead` view. The client's read timeout applies between chunks. The stream ends
+/// after its first error: the poll after an `Err` gives `None`.
 pub struct ByteStream {
     inner: Inner,
+    /// The operation the bytes answer: [`FrameStream`](super::FrameStream) and
+    /// [`JsonLines`](super::JsonLines) name it in their errors.
     context: String,
+    failed: bool,
 }
 
 impl ByteStream {
     pub(crate) fn new(inner: Inner, context: String) -> ByteStream {
-        ByteStream { inner, context }
+        ByteStream {
+            inner,
+            context,
+            failed: false,
+        }
+    }
+
+    /// Bytes from any source (a file, a saved log, a test's chunks) under the name of the
+    /// operation they answer, for decoding with [`FrameStream::new`](super::FrameStream::new)
+    /// or [`JsonLines::new`](super::JsonLines::new), which name it in their errors.
+    ///
+    /// ```
+    /// use berth::stream::{ByteStream, FrameStream};
+    /// use bytes::Bytes;
+    /// use futures_util::StreamExt;
+    /// # async fn demo() -> berth::Result<()> {
+    /// let chunks = [Bytes::from_static(b"\x01\0\0\0\0\0\0\x03hi\n")];
+    /// let body = ByteStream::from_stream(futures_util::stream::iter(chunks.map(Ok)), "SavedLogs");
+    /// let frame = FrameStream::new(body).next().await.unwrap()?;
+    /// assert_eq!(&frame.data[..], b"hi\n");
+    /// # Ok(()) }
+    /// ```
+    pub fn from_stream<S>(stream: S, operation: impl Into<String>) -> ByteStream
+    where
+        S: Stream<Item = crate::Result<Bytes>> + Send + 'static,
+    {
+        ByteStream::new(Box::pin(stream), operation.into())
+    }
+
+    /// The name of the operation these bytes answer (empty when unknown).
+    pub fn operation(&self) -> &str {
+        &self.context
+    }
+
+    pub(crate) fn named(mut self, operation: String) -> ByteStream {
+        self.context = operation;
+        self
     }
 
     /// An answer's body being read; the read timeout applies between its pieces.
@@ -91,7 +131,15 @@ impl Stream for ByteStream {
     type Item = crate::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+        if self.failed {
+            return Poll::Ready(None);
+        }
+        let item = self.inner.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(Err(_))) = item {
+            // Whatever the source would say next follows a failure: not part of the body.
+            self.failed = true;
+        }
+        item
     }
 }
 
@@ -118,5 +166,25 @@ impl Stream for BodyStream {
 impl std::fmt::Debug for ByteStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "ByteStream({})", self.context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_stream_ends_after_an_error() {
+        let parts = vec![
+            Ok(Bytes::from_static(b"a")),
+            Err(Error::Io(std::io::Error::other("reset"))),
+            Ok(Bytes::from_static(b"b")),
+        ];
+        let mut stream = ByteStream::from_stream(futures_util::stream::iter(parts), "Op");
+        assert_eq!(stream.operation(), "Op");
+        assert!(stream.next().await.unwrap().is_ok());
+        assert!(stream.next().await.unwrap().is_err());
+        assert!(stream.next().await.is_none());
+        assert!(stream.next().await.is_none());
     }
 }

@@ -17,6 +17,8 @@ enum Io {
 /// output (`AsyncRead`, or [`Upgraded::split`] then frames), `shutdown` to close stdin.
 pub struct Upgraded {
     io: Io,
+    /// Named by the frames' errors.
+    operation: String,
 }
 
 impl std::fmt::Debug for Upgraded {
@@ -29,14 +31,16 @@ impl std::fmt::Debug for Upgraded {
 }
 
 impl Upgraded {
-    pub(crate) fn hijacked(io: crate::http::UpgradedIo) -> Upgraded {
+    pub(crate) fn hijacked(io: crate::http::UpgradedIo, operation: String) -> Upgraded {
         Upgraded {
             io: Io::Hijacked(io),
+            operation,
         }
     }
 
     pub(crate) fn from_stream(stream: ByteStream) -> Upgraded {
         Upgraded {
+            operation: stream.operation().to_string(),
             io: Io::ReadOnly(Box::pin(stream.into_async_read())),
         }
     }
@@ -58,8 +62,9 @@ impl Upgraded {
     /// ```
     /// More in `examples/attach_stdin.rs`.
     pub fn split(self, tty: bool) -> (FrameStream, UpgradedWriter) {
+        let operation = self.operation.clone();
         let (read, write) = tokio::io::split(self);
-        let bytes = ByteStream::from_reader(read, "upgraded".into());
+        let bytes = ByteStream::from_reader(read, operation);
         let frames = super::Multiplexed::new(bytes).output(tty);
         (frames, UpgradedWriter { inner: write })
     }
