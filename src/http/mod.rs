@@ -77,11 +77,32 @@ impl Failure {
         }
         let message = if error.is_incomplete_message() {
             "the engine closed the connection before its answer was complete".to_string()
+        } else if body_cut_short(&error) {
+            // hyper's words alone ("unexpected EOF during chunk size line") do not say that
+            // the engine went away
+            format!(
+                "the engine closed the connection before its answer was complete ({})",
+                crate::error::chain(&error)
+            )
         } else {
             crate::error::chain(&error)
         };
         HttpError::Transport(io::Error::other(message))
     }
+}
+
+/// hyper's error for a body that ended early: an end of file among its sources.
+fn body_cut_short(error: &hyper::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        if s.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::UnexpectedEof)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// A request ready for the wire: path and query already encoded, headers checked.
