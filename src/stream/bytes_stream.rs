@@ -58,6 +58,11 @@ impl ByteStream {
         &self.context
     }
 
+    /// Lets the body go (and its connection back to the pool) before this is dropped.
+    pub(crate) fn release(&mut self) {
+        self.inner = Box::pin(futures_util::stream::empty());
+    }
+
     pub(crate) fn named(mut self, operation: String) -> ByteStream {
         self.context = operation;
         self

@@ -311,12 +311,11 @@ impl Stream for FrameStream {
             return Poll::Ready(None);
         }
         let item = this.poll_item(cx);
-        if let Poll::Ready(None | Some(Err(_))) = item {
-            // Done with the body: its connection is released now, not when this is dropped.
+        if super::is_last(&item) {
             this.over = true;
             this.chunk = Bytes::new();
             this.piece = BytesMut::new();
-            this.body = ByteStream::once(Bytes::new());
+            this.body.release();
         }
         item
     }
