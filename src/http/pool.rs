@@ -49,6 +49,23 @@ impl Idle {
     }
 }
 
+/// A call counted among those waiting for a slot until it stops waiting, or is dropped
+/// while it waits (a cancelled call).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A connection a call is using. Dropped instead of given back, it is closed.
 pub(crate) struct Lease {
     pub(crate) sender: SendRequest<Outgoing>,
@@ -82,7 +99,7 @@ impl Pool {
                 return Checkout::Open(permit);
             }
             // At the cap: wait for a connection to come back or to close.
-            self.waiting.fetch_add(1, Ordering::SeqCst);
+            let waiting = Waiting::new(&self.waiting);
             let mut returned = std::pin::pin!(self.returned.notified());
             returned.as_mut().enable();
             let idle_now = !self.lock().is_empty();
@@ -95,7 +112,7 @@ impl Pool {
                     Either::Right(_) => None,
                 }
             };
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            drop(waiting);
             if let Some(permit) = outcome {
                 return Checkout::Open(permit);
             }
@@ -150,5 +167,26 @@ impl Pool {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    /// A call cancelled while it waits for a slot is no longer counted as waiting (it was,
+    /// forever: every connection given back then stored a wake-up for nobody).
+    #[tokio::test]
+    async fn a_cancelled_wait_for_a_slot_is_not_counted() {
+        let pool = Pool::new(1);
+        let Checkout::Open(_only_slot) = pool.checkout().await else {
+            panic!("an empty pool opens a connection");
+        };
+        assert!(
+            pool.checkout().now_or_never().is_none(),
+            "the cap is reached"
+        );
+        assert_eq!(pool.waiting.load(Ordering::SeqCst), 0);
     }
 }
