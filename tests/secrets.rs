@@ -196,6 +196,7 @@ async fn a_refused_login_does_not_echo_the_password() {
         .await
         .expect_err("a wrong password is refused");
     assert!(matches!(login, berth::Error::Api(_)), "{login:?}");
+    eprintln!("the registry refused the login: {login}");
     hidden("SystemAuth's error", &format!("{login} {login:?}"));
 
     let pull = docker
@@ -216,5 +217,6 @@ async fn a_refused_login_does_not_echo_the_password() {
             .await
             .expect_err("a pull with a wrong password fails"),
     };
+    eprintln!("the pull failed: {error}");
     hidden("ImageCreate's error", &format!("{error} {error:?}"));
 }
