@@ -19,11 +19,17 @@ mod common;
 
 #[path = "faults/dockerd.rs"]
 mod dockerd;
+#[path = "faults/dockerd_io.rs"]
+mod dockerd_io;
 #[path = "faults/harness.rs"]
 mod harness;
+#[path = "faults/outage.rs"]
+mod outage;
 #[path = "faults/podman.rs"]
 mod podman;
 #[path = "faults/registry.rs"]
 mod registry;
 #[path = "faults/ssh.rs"]
 mod ssh;
+#[path = "faults/streams.rs"]
+mod streams;

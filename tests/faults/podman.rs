@@ -7,14 +7,32 @@ use std::collections::HashMap;
 use berth::podman::v5_1_0::{libpod, models};
 use berth::Client;
 
-use crate::common::{self, report, Cleanup};
-use crate::harness::{self, After, Fault, Figures};
+use crate::common::{self, Cleanup};
+use crate::outage::{After, Engine};
+use crate::streams;
 
-async fn setup() -> Option<Client> {
-    if !harness::can_inject() {
-        return None;
+/// podman's API service, stopped and started.
+struct Podman;
+
+impl Engine for Podman {
+    const FAULT: (&'static str, &'static str) = ("stop", "podman");
+    const ERROR_WITHIN: u64 = 60;
+
+    async fn connect() -> Option<Client> {
+        common::podman().await
     }
-    common::podman().await
+
+    async fn ping(client: &Client) -> berth::Result<String> {
+        client.invoke(libpod::_ping::SystemPing {}).await
+    }
+
+    async fn version(client: &Client, after: &mut After) {
+        let version = after.ok(
+            "SystemVersionLibpod",
+            client.invoke(libpod::version::SystemVersionLibpod {}).await,
+        );
+        assert!(version.version.is_some(), "{version:?}");
+    }
 }
 
 async fn create(client: &Client, cleanup: &Cleanup, command: &[&str], label: &str) -> String {
@@ -37,157 +55,76 @@ async fn create(client: &Client, cleanup: &Cleanup, command: &[&str], label: &st
     created.id
 }
 
-/// A connection left idle in the pool before the fault.
-async fn pool_one(client: &Client) {
-    let ping = client
-        .invoke(libpod::_ping::SystemPing {})
-        .await
-        .expect("libpod ping");
-    assert_eq!(ping, "OK");
-}
-
-/// The same client once the service is back: two pings (the second on the connection the
-/// first left idle) and the version.
-async fn podman_answers(client: &Client, after: &mut After) {
-    for what in ["libpod SystemPing", "libpod SystemPing again"] {
-        let ping = after.ok(what, client.invoke(libpod::_ping::SystemPing {}).await);
-        assert_eq!(ping, "OK");
+/// The stdout of `name`'s log: all of it so far, or followed.
+fn logs(name: &str, follow: bool) -> libpod::containers::ContainerLogsLibpod {
+    libpod::containers::ContainerLogsLibpod {
+        name: name.to_string(),
+        follow: follow.then_some(true),
+        stdout: Some(true),
+        ..Default::default()
     }
-    let version = after.ok(
-        "SystemVersionLibpod",
-        client.invoke(libpod::version::SystemVersionLibpod {}).await,
-    );
-    assert!(version.version.is_some(), "{version:?}");
 }
 
 #[tokio::test]
 async fn podman_stopped_during_libpod_log_follow() {
-    let Some(client) = setup().await else { return };
-    let cleanup = Cleanup::new(&client);
-    let id = create(
+    let Some((client, cleanup)) = Podman::setup().await else {
+        return;
+    };
+    let id = create(&client, &cleanup, &streams::COUNTING, "logs").await;
+    let started = libpod::containers::ContainerStartLibpod {
+        name: id.clone(),
+        ..Default::default()
+    };
+    client.invoke(started).await.expect("ContainerStartLibpod");
+    let followed = client.invoke(logs(&id, true)).await;
+    let mut frames = followed.expect("ContainerLogsLibpod").frames();
+    streams::first_lines(&mut frames).await;
+    let mut cut = Podman::cut_short(
         &client,
-        &cleanup,
-        &[
-            "sh",
-            "-c",
-            "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.1; done",
-        ],
-        "logs",
-    )
-    .await;
-    client
-        .invoke(libpod::containers::ContainerStartLibpod {
-            name: id.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("ContainerStartLibpod");
-    let logs = client
-        .invoke(libpod::containers::ContainerLogsLibpod {
-            name: id.clone(),
-            follow: Some(true),
-            stdout: Some(true),
-            ..Default::default()
-        })
-        .await
-        .expect("ContainerLogsLibpod");
-    let mut frames = logs.frames();
-    harness::until_item(
         &mut frames,
-        20,
-        "the first log lines",
-        |f: &berth::Frame| String::from_utf8_lossy(&f.data).contains("line 2"),
+        "the libpod log follow",
+        "ContainerLogsLibpod",
     )
     .await;
-    pool_one(&client).await;
-
-    let mut fault = Fault::start("stop", "podman");
-    let (_, error) = harness::until_error(&mut frames, 60, "the libpod log follow").await;
-    let error_after = fault.at.elapsed();
-    harness::assert_cut_short(&error, "ContainerLogsLibpod");
-    let restart = fault.restore().await;
-
-    let mut after = After::new(&fault);
-    podman_answers(&client, &mut after).await;
-    let logged = after.ok(
-        "ContainerLogsLibpod",
-        client
-            .invoke(libpod::containers::ContainerLogsLibpod {
-                name: id.clone(),
-                stdout: Some(true),
-                ..Default::default()
-            })
-            .await,
-    );
-    let (out, _) = after.ok("log frames", logged.frames().collect_output().await);
-    let out = String::from_utf8_lossy(&out);
+    let logged = client.invoke(logs(&id, false)).await;
+    let out = streams::log_text(&mut cut.after, "ContainerLogsLibpod", logged).await;
     assert!(out.starts_with("line 0\nline 1\nline 2\n"), "{out}");
-    report::record(
-        "fault",
+    cut.record(
         "podman service stopped (SIGTERM) during a libpod log follow",
-        &harness::outcome(&error),
-        &Figures {
-            error_after,
-            restart: Some(restart),
-            back_after: after.back_after.unwrap(),
-            calls: after.calls,
-            extra: format!("{} lines in the log afterwards", out.lines().count()),
-        }
-        .to_string(),
+        format!("{} lines in the log afterwards", out.lines().count()),
     );
 }
 
 #[tokio::test]
 async fn podman_stopped_during_libpod_events() {
-    let Some(client) = setup().await else { return };
-    let cleanup = Cleanup::new(&client);
+    let Some((client, cleanup)) = Podman::setup().await else {
+        return;
+    };
     let label = common::unique("pevents");
+    let filters = HashMap::from([("label".to_string(), vec![format!("berth-fault={label}")])]);
     let subscribe = || {
         client.invoke(libpod::events::SystemEventsLibpod {
             since: Some((common::now_secs() - 1).to_string()),
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("berth-fault={label}")],
-            )])),
+            filters: Some(filters.clone()),
             stream: Some(true),
             ..Default::default()
         })
     };
-    let mut live = subscribe().await.expect("SystemEventsLibpod");
-    let id = create(&client, &cleanup, &["true"], &label).await;
-    let is_create = |id: String| {
-        move |e: &models::SystemEventsLibpodItem| {
-            e.action.as_deref().or(e.status.as_deref()) == Some("create")
-                && e.actor.as_ref().and_then(|a| a.id.as_deref()) == Some(id.as_str())
-        }
+    let is_create = |e: &models::SystemEventsLibpodItem, id: &str| {
+        e.action.as_deref().or(e.status.as_deref()) == Some("create")
+            && e.actor.as_ref().and_then(|a| a.id.as_deref()) == Some(id)
     };
-    harness::until_item(&mut live, 20, "the create event", is_create(id)).await;
-    pool_one(&client).await;
-
-    let mut fault = Fault::start("stop", "podman");
-    let (_, error) = harness::until_error(&mut live, 60, "the libpod events stream").await;
-    let error_after = fault.at.elapsed();
-    harness::assert_cut_short(&error, "SystemEventsLibpod");
-    let restart = fault.restore().await;
-
-    let mut after = After::new(&fault);
-    podman_answers(&client, &mut after).await;
-    let mut again = after.ok("SystemEventsLibpod", subscribe().await);
-    let id = create(&client, &cleanup, &["true"], &label).await;
-    after.calls += 1;
-    harness::until_item(&mut again, 20, "an event after the restart", is_create(id)).await;
-    after.calls += 1;
-    report::record(
-        "fault",
+    let create_labelled = || create(&client, &cleanup, &["true"], &label);
+    let (cut, _) = Podman::events_cut(
+        &client,
+        "SystemEventsLibpod",
+        subscribe,
+        create_labelled,
+        is_create,
+    )
+    .await;
+    cut.record(
         "podman service stopped (SIGTERM) during a libpod events stream",
-        &harness::outcome(&error),
-        &Figures {
-            error_after,
-            restart: Some(restart),
-            back_after: after.back_after.unwrap(),
-            calls: after.calls,
-            extra: "a new subscription sees a new create".into(),
-        }
-        .to_string(),
+        "a new subscription sees a new create",
     );
 }

@@ -5,9 +5,10 @@ use berth::auth::RegistryAuth;
 use berth::docker::v1_41::{build, images, models};
 use berth::{Client, Error, Method};
 
-use crate::common::{self, report, within, Cleanup};
-use crate::dockerd::{docker_answers, pool_one};
-use crate::harness::{self, After, Fault, Figures};
+use crate::common::{self, within, Cleanup};
+use crate::dockerd::Dockerd;
+use crate::outage::{After, Engine, Reading};
+use crate::streams;
 
 /// The random layer that makes a pull or a push take a while.
 const RANDOM_MIB: u32 = 48;
@@ -108,60 +109,65 @@ async fn forget(repo: &str, digest: &str) {
     }
 }
 
-async fn setup() -> Option<Client> {
-    if !harness::can_inject() {
-        return None;
+/// The registry, stopped and started; the client is dockerd's, which pushes to it.
+struct Registry;
+
+impl Engine for Registry {
+    const FAULT: (&'static str, &'static str) = ("stop", "registry");
+    /// dockerd retries a layer upload 5 times, 5 s more apart each time: about 50 s.
+    const ERROR_WITHIN: u64 = 150;
+
+    async fn connect() -> Option<Client> {
+        let client = common::docker().await?;
+        common::registry_up().await.then_some(client)
     }
-    let client = common::docker().await?;
-    common::registry_up().await.then_some(client)
+
+    // (the client is dockerd's: the registry has no calls of its own here)
+    async fn ping(client: &Client) -> berth::Result<String> {
+        Dockerd::ping(client).await
+    }
+
+    async fn version(client: &Client, after: &mut After) {
+        Dockerd::version(client, after).await
+    }
 }
 
-#[tokio::test]
-async fn dockerd_killed_during_pull_from_auth_registry() {
-    let Some(client) = setup().await else { return };
-    let cleanup = Cleanup::new(&client);
-    let repo = remote_repo("faultpull");
+/// `REPO:v1` in the test registry for `what`, removed locally by `cleanup`: the repository
+/// and the reference.
+fn tagged(cleanup: &Cleanup, what: &str) -> (String, String) {
+    let repo = remote_repo(what);
     let remote = format!("{repo}:v1");
     cleanup.image(remote.clone());
-    build_random(&client, &remote).await;
-    let digest = pushed(&client, &repo)
-        .await
-        .expect("the push before the pull");
-    // Gone locally, random layer included: the pull has to download it.
+    (repo, remote)
+}
+
+/// Removes the local image `name`, so that a pull has to download it.
+async fn delete_local(
+    client: &Client,
+    name: &str,
+) -> berth::Result<Vec<models::ImageDeleteResponseItem>> {
     client
         .invoke(images::ImageDelete {
-            name: remote.clone(),
+            name: name.to_string(),
             ..Default::default()
         })
         .await
-        .expect("ImageDelete");
-    pool_one(&client).await;
+}
 
-    let mut progress = pull(&client, &repo).await.expect("ImageCreate");
-    harness::until_item(
-        &mut progress,
-        60,
-        "the layer download's start",
-        |i: &models::CreateImageInfo| {
-            matches!(
-                i.status.as_deref(),
-                Some("Pulling fs layer" | "Waiting" | "Downloading")
-            )
-        },
-    )
-    .await;
-    let mut fault = Fault::start("kill", "docker");
-    let (items, error) = harness::until_error(&mut progress, 30, "the pull progress").await;
-    let error_after = fault.at.elapsed();
-    harness::assert_cut_short(&error, "ImageCreate");
-    let restart = fault.restore().await;
-
-    let mut after = After::new(&fault);
-    docker_answers(&client, &mut after).await;
-    let progress = after.ok("ImageCreate", pull(&client, &repo).await);
+/// Pulls `repo:v1` after the fault (two calls), within `secs`: the progress must name
+/// `digest`, the one pushed.
+async fn pulls_back(
+    after: &mut After,
+    client: &Client,
+    repo: &str,
+    digest: &str,
+    secs: u64,
+    what: &str,
+) {
+    let progress = after.ok("ImageCreate", pull(client, repo).await);
     let pulled = after.ok(
         "pull progress",
-        within(180, "the pull after the restart", progress.collect_all()).await,
+        within(secs, what, progress.collect_all()).await,
     );
     let statuses: Vec<&str> = pulled.iter().filter_map(|i| i.status.as_deref()).collect();
     assert!(
@@ -170,43 +176,78 @@ async fn dockerd_killed_during_pull_from_auth_registry() {
             .any(|s| s.contains(&format!("Digest: {digest}"))),
         "{statuses:?}"
     );
-    after.ok(
-        "ImageInspect",
-        client
-            .invoke(images::ImageInspect {
-                name: remote.clone(),
-            })
-            .await,
-    );
+}
+
+/// A pull's progress once a layer is on its way (it is the download that the fault cuts).
+fn downloading(item: &models::CreateImageInfo) -> bool {
+    matches!(
+        item.status.as_deref(),
+        Some("Pulling fs layer" | "Waiting" | "Downloading")
+    )
+}
+
+/// A push's progress once a layer's upload started.
+fn uploading(item: &models::PushImageInfo) -> bool {
+    item.status.as_deref() == Some("Pushing")
+}
+
+/// The push's own error item: `Error::Stream` naming the registry that went away.
+fn assert_push_failed(error: &Error) {
+    eprintln!("push after the registry stopped: {error}");
+    match error {
+        Error::Stream {
+            operation,
+            message,
+            raw,
+        } => {
+            assert_eq!(operation, "ImagePush");
+            assert!(message.contains(&common::registry()), "{message}");
+            assert!(!raw.is_empty());
+        }
+        other => panic!("expected the push's error item (Error::Stream), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn dockerd_killed_during_pull_from_auth_registry() {
+    let Some((client, cleanup)) = Registry::setup().await else {
+        return;
+    };
+    let (repo, remote) = tagged(&cleanup, "faultpull");
+    build_random(&client, &remote).await;
+    let digest = pushed(&client, &repo)
+        .await
+        .expect("the push before the pull");
+    // Gone locally, random layer included: the pull has to download it.
+    delete_local(&client, &remote).await.expect("ImageDelete");
+
+    let mut progress = pull(&client, &repo).await.expect("ImageCreate");
+    streams::until_item(&mut progress, 60, "the layer download's start", downloading).await;
+    let mut cut =
+        Dockerd::cut_short(&client, &mut progress, "the pull progress", "ImageCreate").await;
+    let what = "the pull after the restart";
+    pulls_back(&mut cut.after, &client, &repo, &digest, 180, what).await;
+    let inspected = client.invoke(images::ImageInspect { name: remote }).await;
+    cut.after.ok("ImageInspect", inspected);
     forget(&repo, &digest).await;
-    report::record(
-        "fault",
+    cut.record(
         &format!(
             "dockerd SIGKILLed during a pull ({RANDOM_MIB} MiB layer) from the htpasswd registry"
         ),
-        &harness::outcome(&error),
-        &Figures {
-            error_after,
-            restart: Some(restart),
-            back_after: after.back_after.unwrap(),
-            calls: after.calls,
-            extra: format!(
-                "{} progress items after the kill; the pull again gets {digest}",
-                items.len()
-            ),
-        }
-        .to_string(),
+        format!(
+            "{} progress items after the kill; the pull again gets {digest}",
+            cut.items.len()
+        ),
     );
 }
 
 #[tokio::test]
 async fn registry_stopped_during_push() {
-    let Some(client) = setup().await else { return };
-    let cleanup = Cleanup::new(&client);
+    let Some((client, cleanup)) = Registry::setup().await else {
+        return;
+    };
     // A push that reported success before the fault.
-    let kept_repo = remote_repo("faultkept");
-    let kept = format!("{kept_repo}:v1");
-    cleanup.image(kept.clone());
+    let (kept_repo, kept) = tagged(&cleanup, "faultkept");
     client
         .invoke(images::ImageTag {
             name: common::test_image(),
@@ -219,85 +260,39 @@ async fn registry_stopped_during_push() {
         .await
         .expect("the push before the fault");
 
-    let repo = remote_repo("faultpush");
-    let remote = format!("{repo}:v1");
-    cleanup.image(remote.clone());
+    let (repo, remote) = tagged(&cleanup, "faultpush");
     build_random(&client, &remote).await;
-    pool_one(&client).await;
-
     let mut progress = push(&client, &repo).await.expect("ImagePush");
-    harness::until_item(
+    streams::until_item(&mut progress, 60, "the layer upload's start", uploading).await;
+    let mut cut = Registry::outage(
+        &client,
         &mut progress,
-        60,
-        "the layer upload's start",
-        |i: &models::PushImageInfo| i.status.as_deref() == Some("Pushing"),
+        Reading::Meanwhile,
+        "the push progress",
+        assert_push_failed,
     )
     .await;
-    let mut fault = Fault::start("stop", "registry");
-    // dockerd retries a layer upload 5 times, 5 s more apart each time: about 50 s.
-    let (items, error) = harness::until_error(&mut progress, 150, "the push progress").await;
-    let error_after = fault.at.elapsed();
-    eprintln!("push after the registry stopped: {error}");
-    match &error {
-        Error::Stream {
-            operation,
-            message,
-            raw,
-        } => {
-            assert_eq!(operation, "ImagePush");
-            assert!(message.contains(&common::registry()), "{message}");
-            assert!(!raw.is_empty());
-        }
-        other => panic!("expected the push's error item (Error::Stream), got {other:?}"),
-    }
-    let retries = items
+    let retries = cut
+        .items
         .iter()
         // a countdown each time: "Retrying in 5 seconds", ..., "Retrying in 1 second"
         .filter(|i| i.status.as_deref() == Some("Retrying in 1 second"))
         .count();
-    let restart = fault.restore().await;
-
-    let mut after = After::new(&fault);
-    docker_answers(&client, &mut after).await;
     // The push that reported success before the fault is pullable.
-    after.ok(
-        "ImageDelete",
-        client
-            .invoke(images::ImageDelete {
-                name: kept.clone(),
-                ..Default::default()
-            })
-            .await,
-    );
-    let progress = after.ok("ImageCreate", pull(&client, &kept_repo).await);
-    let pulled = after.ok(
-        "pull progress",
-        within(120, "the kept image's pull", progress.collect_all()).await,
-    );
-    assert!(
-        pulled
-            .iter()
-            .filter_map(|i| i.status.as_deref())
-            .any(|s| s.contains(&format!("Digest: {kept_digest}"))),
-        "{pulled:?}"
-    );
+    cut.after
+        .ok("ImageDelete", delete_local(&client, &kept).await);
+    let what = "the kept image's pull";
+    pulls_back(&mut cut.after, &client, &kept_repo, &kept_digest, 120, what).await;
     // And the same client pushes the image whose push failed.
-    let digest = after.ok("ImagePush again", pushed(&client, &repo).await);
+    let digest = cut
+        .after
+        .ok("ImagePush again", pushed(&client, &repo).await);
     forget(&kept_repo, &kept_digest).await;
     forget(&repo, &digest).await;
-    report::record(
-        "fault",
+    cut.record(
         &format!("registry stopped during a push ({RANDOM_MIB} MiB layer)"),
-        &harness::outcome(&error),
-        &Figures {
-            error_after,
-            restart: Some(restart),
-            back_after: after.back_after.unwrap(),
-            calls: after.calls,
-            extra: format!(
-                "dockerd retried the upload {retries} times first; the image pushed before the fault pulled back; the failed push pushed again"
-            ),
-        }
-        .to_string(),
+        format!(
+            "dockerd retried the upload {retries} times first; the image pushed before the fault pulled back; the failed push pushed again"
+        ),
     );
 }

@@ -4,12 +4,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use berth::docker::v1_41::{_ping, containers, version};
+use berth::docker::v1_41::_ping;
 use berth::{Client, SshOptions};
 
-use crate::common::{self, report, Cleanup};
-use crate::dockerd::{create, start};
-use crate::harness::{self, Figures};
+use crate::common;
+use crate::dockerd::{follow_counting, running, Dockerd};
+use crate::outage::{self, After, Engine};
+use crate::streams;
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name)
@@ -50,48 +51,17 @@ async fn tunneled() -> Option<Client> {
 #[tokio::test]
 async fn ssh_tunnel_killed_during_log_follow() {
     // (it kills only its own child, but the engines must be up: same rule as the others)
-    if !harness::can_inject() {
-        return;
-    }
-    let Some(local) = common::docker().await else {
+    let Some((_, cleanup)) = Dockerd::setup().await else {
         return;
     };
     let Some(client) = tunneled().await else {
         return;
     };
-    let cleanup = Cleanup::new(&local);
-    let id = create(
-        &client,
-        &cleanup,
-        &[
-            "sh",
-            "-c",
-            "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.1; done",
-        ],
-        Default::default(),
-    )
-    .await;
-    start(&client, &id).await;
-    let logs = client
-        .invoke(containers::ContainerLogs {
-            id: id.clone(),
-            follow: Some(true),
-            stdout: Some(true),
-            ..Default::default()
-        })
-        .await
-        .expect("ContainerLogs through ssh");
-    let mut frames = logs.frames();
-    harness::until_item(
-        &mut frames,
-        20,
-        "the first log lines",
-        |f: &berth::Frame| String::from_utf8_lossy(&f.data).contains("line 2"),
-    )
-    .await;
+    let (id, mut frames, _) = follow_counting(&client, &cleanup).await;
     // an idle connection through the tunnel, pooled
-    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    Dockerd::pool_one(&client).await;
 
+    // Not `outage::outage`: nothing of `scripts/engines` goes down, only the client's child.
     let pid = client.ssh_pid().expect("ssh runs");
     eprintln!("fault: kill -KILL {pid} (the client's ssh -N -L)");
     let at = Instant::now();
@@ -100,47 +70,25 @@ async fn ssh_tunnel_killed_during_log_follow() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    let (_, error) = harness::until_error(&mut frames, 30, "the log follow through ssh").await;
+    let (_, error) = streams::until_error(&mut frames, 30, "the log follow through ssh").await;
     let error_after = at.elapsed();
-    harness::assert_cut_short(&error, "ContainerLogs");
+    outage::assert_cut_short(&error, "ContainerLogs");
 
     // The same client: a new tunnel, then calls on it (the second ping on a pooled
     // connection through the new tunnel).
-    let mut calls = 0;
-    let mut back_after = None;
-    for _ in 0..2 {
-        let ping = client.invoke(_ping::SystemPing {}).await;
-        assert_eq!(ping.expect("ping after the tunnel's ssh was killed"), "OK");
-        back_after.get_or_insert_with(|| at.elapsed());
-        calls += 1;
-    }
+    let mut after = After::since(at);
+    Dockerd::answers(&client, &mut after).await;
     let new_pid = client.ssh_pid().expect("a new ssh runs");
     assert_ne!(new_pid, pid, "the tunnel was started again");
-    client
-        .invoke(version::SystemVersion {})
-        .await
-        .expect("SystemVersion through the new tunnel");
-    calls += 1;
-    let inspected = client
-        .invoke(containers::ContainerInspect {
-            id: id.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("ContainerInspect through the new tunnel");
-    calls += 1;
-    assert_eq!(inspected.state.and_then(|s| s.running), Some(true));
-    report::record(
-        "fault",
+    let running = after.ok("ContainerInspect", running(&client, &id).await);
+    assert_eq!(running, Some(true));
+    outage::record(
         "ssh tunnel's ssh process SIGKILLed during a log follow (ssh:// client)",
-        &harness::outcome(&error),
-        &Figures {
+        &outage::outcome(&error),
+        after.figures(
             error_after,
-            restart: None,
-            back_after: back_after.unwrap(),
-            calls,
-            extra: format!("the next call started a new ssh (pid {pid} -> {new_pid})"),
-        }
-        .to_string(),
+            None,
+            format!("the next call started a new ssh (pid {pid} -> {new_pid})"),
+        ),
     );
 }
