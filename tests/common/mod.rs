@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod report;
+pub mod stress;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
