@@ -277,6 +277,7 @@ async fn bad_uris_are_refused_with_a_reason() {
         ("http://127.0.0.1:2375/v1.41", "no path"),
         ("gopher://127.0.0.1", "unknown scheme"),
         ("ssh://user:secret@host", "password"),
+        ("https://user:secret@127.0.0.1:2376", "credentials"),
         ("npipe:////./pipe/docker_engine", "named pipes"),
         ("tcp://", "host:port"),
     ] {
@@ -285,7 +286,8 @@ async fn bad_uris_are_refused_with_a_reason() {
                 uri: got,
                 reason: why,
             }) => {
-                assert_eq!(got, uri);
+                // The URI comes back as given, less its password.
+                assert_eq!(got, uri.replace(":secret@", ":<redacted>@"));
                 assert!(why.contains(reason), "{uri}: {why}");
             }
             other => panic!("{uri}: expected Error::InvalidUri, got {other:?}"),
