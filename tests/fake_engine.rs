@@ -396,6 +396,60 @@ async fn a_connection_closed_while_idle_is_replaced() {
     checks.finish();
 }
 
+/// An engine that dies closes its connections all at once, but hyper may see the end of an
+/// idle one only later. When a call's connection fails, the idle ones are not used again:
+/// here the idle connection stays open but never answers another request, so a ping sent on
+/// it would fail; the ping after the failed log follow must go on a new connection.
+#[tokio::test]
+async fn after_a_connection_fails_the_idle_ones_are_not_reused() {
+    use berth::docker::v1_41::containers::ContainerLogs;
+    let mut checks = Checks::default();
+    for transport in TRANSPORTS {
+        let pinged = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+        let handler = fake::handler(move |request, mut wire| {
+            let pinged = pinged.clone();
+            async move {
+                if request.route().ends_with("/logs") {
+                    wire.answer(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nTransfer-Encoding: chunked\r\n\r\n").await?;
+                    wire.write(b"d\r\n\x01\0\0\0\0\0\0\x05hello\r\n").await?;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    return Ok(None); // the engine dies mid-answer
+                }
+                if !pinged.lock().unwrap().insert(request.conn) {
+                    return Ok(None); // a connection of the dead engine
+                }
+                fake::engine(request, wire).await
+            }
+        });
+        let fake = Fake::start(transport, handler).await;
+        let client = fake.client().build().unwrap();
+        let result = within(30, "the calls", async {
+            let logs = ContainerLogs {
+                id: "x".into(),
+                follow: Some(true),
+                stdout: Some(true),
+                ..Default::default()
+            };
+            let mut output = client.invoke(logs).await?.raw();
+            // While the follow holds the first connection, a ping leaves a second one idle.
+            assert_eq!(client.invoke(SystemPing {}).await?, "OK");
+            while let Some(chunk) = output.next().await {
+                if let Err(e) = chunk {
+                    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+                    return client.invoke(SystemPing {}).await;
+                }
+            }
+            panic!("the follow ended without an error");
+        })
+        .await;
+        checks.check(
+            matches!(result.as_deref(), Ok("OK")),
+            format!("{transport:?}: the ping after the failure: {result:?}"),
+        );
+    }
+    checks.finish();
+}
+
 // ---------------------------------------------------------------------------------------
 // 3. A request body that fails, or is abandoned, ends the call; its connection is not reused.
 

@@ -131,9 +131,12 @@ impl Body {
                             }
                         }
                         Poll::Ready(Some(Err(e))) => {
+                            if let Some((_, pool)) = &self.lease {
+                                pool.forget_idle();
+                            }
                             return Poll::Ready(Some(Err(self
                                 .failure
-                                .hyper(e, self.upload.as_deref()))))
+                                .hyper(e, self.upload.as_deref()))));
                         }
                         Poll::Ready(None) => {
                             self.incoming = None;

@@ -202,7 +202,10 @@ impl Http {
                     // hyper had not written a byte of it: the engine closed this reused
                     // connection first, so it goes on another, whatever its method.
                     Some(unsent) if reused => request = unsent,
-                    _ => return Err(self.failure().hyper(e.into_error(), upload.as_deref())),
+                    _ => {
+                        self.pool.forget_idle();
+                        return Err(self.failure().hyper(e.into_error(), upload.as_deref()));
+                    }
                 },
                 Err(Waited::Timeout(which)) => return Err(HttpError::Timeout(which)),
             }

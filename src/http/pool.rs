@@ -165,6 +165,15 @@ impl Pool {
         }
     }
 
+    /// Closes every idle connection. Called when a connection failed under a call: the
+    /// engine (or the tunnel to it) has likely gone away, and the idle ones with it, though
+    /// hyper may not have seen their end yet; the next call connects anew instead of
+    /// sending on one of them and failing.
+    pub(crate) fn forget_idle(&self) {
+        let idle = std::mem::take(&mut *self.lock());
+        drop(idle);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
