@@ -62,10 +62,7 @@ pub async fn follow(client: &str, socket: &str, id: &str) -> Result<Run> {
             (t, cpu)
         }
         "bollard" => {
-            let docker =
-                bollard::Docker::connect_with_unix(socket, 600, bollard::API_DEFAULT_VERSION)?
-                    .negotiate_version()
-                    .await?;
+            let docker = crate::setup::bollard(socket, 600).await?;
             let (t, cpu) = (Instant::now(), cpu_time()?);
             let options = bollard::query_parameters::LogsOptions {
                 follow: true,

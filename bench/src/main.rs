@@ -116,10 +116,7 @@ async fn run(opts: &Options) -> Result<()> {
     let started = Instant::now();
     let load_before = loadavg();
     let berth = berth::Client::new(&format!("unix://{}", opts.socket))?;
-    let bollard =
-        bollard::Docker::connect_with_unix(&opts.socket, 120, bollard::API_DEFAULT_VERSION)?
-            .negotiate_version()
-            .await?;
+    let bollard = setup::bollard(&opts.socket, 120).await?;
     let version = bollard.version().await?;
     let setup = setup::setup(&berth, &opts.socket).await?;
     let mut clients =

@@ -18,6 +18,13 @@ const CONTAINERS: usize = 100;
 pub const SMALL_LOG: u64 = 10_000_000;
 pub const BIG_LOG: u64 = 100_000_000;
 
+/// bollard on dockerd's socket, at the version the server speaks (as its users call it).
+pub async fn bollard(socket: &str, timeout_secs: u64) -> Result<bollard::Docker> {
+    let docker =
+        bollard::Docker::connect_with_unix(socket, timeout_secs, bollard::API_DEFAULT_VERSION)?;
+    Ok(docker.negotiate_version().await?)
+}
+
 pub fn list_request() -> containers::ContainerList {
     containers::ContainerList {
         all: Some(true),

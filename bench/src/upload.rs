@@ -125,10 +125,7 @@ pub async fn upload(client: &str, socket: &str, id: &str, size: u64, mode: u32) 
             (t, cpu)
         }
         "bollard" => {
-            let docker =
-                bollard::Docker::connect_with_unix(socket, 600, bollard::API_DEFAULT_VERSION)?
-                    .negotiate_version()
-                    .await?;
+            let docker = crate::setup::bollard(socket, 600).await?;
             let body = bollard::body_stream(futures_util::stream::iter(tar));
             let options = bollard::query_parameters::UploadToContainerOptions {
                 path: DIR.into(),
