@@ -60,6 +60,14 @@ fn main() {
                 "    pub mod {module} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{file}\")); }}"
             );
         }
+        if let Some((module, version, _)) = versions.last() {
+            let _ = writeln!(
+                tree,
+                "    /// The newest enabled {engine} API version ({version}): code written against \
+                 it follows the default feature as new versions are added."
+            );
+            let _ = writeln!(tree, "    pub use self::{module} as newest;");
+        }
         let _ = writeln!(
             tree,
             "    /// Every enabled {engine} API version's table, oldest first."

@@ -32,10 +32,10 @@ impl RegistryAuth {
     /// Username and password for a registry.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_53")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
     /// use berth::auth::RegistryAuth;
-    /// use berth::docker::v1_53::images::ImageCreate;
+    /// use berth::docker::v1_55::images::ImageCreate;
     /// let auth = RegistryAuth::password("un", "pw", "docker.acme.com");
     /// let pull = ImageCreate {
     ///     from_image: Some("docker.acme.com/eg:2.1.995".into()),

@@ -118,7 +118,7 @@ impl ClientBuilder {
     }
 
     /// What to do with a module the server's API version does not cover; see
-    /// [`VersionPolicy`] (default: check, and fail early with a clear error).
+    /// [`VersionPolicy`] (default: negotiate down to the server's version, as Docker's client does).
     pub fn version_policy(mut self, policy: VersionPolicy) -> Self {
         self.version_policy = policy;
         self
@@ -265,9 +265,9 @@ impl Client {
     /// Calls a generated operation.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_53")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
-    /// use berth::docker::v1_53::containers::{ContainerStart, ContainerStartResponse};
+    /// use berth::docker::v1_55::containers::{ContainerStart, ContainerStartResponse};
     /// let started = docker.invoke(ContainerStart { id: "conny".into(), ..Default::default() }).await?;
     /// if started == ContainerStartResponse::NotModified {
     ///     println!("it was running already");
@@ -431,11 +431,9 @@ impl Client {
         info: &'static crate::OperationInfo,
     ) -> Option<crate::Result<std::borrow::Cow<'static, str>>> {
         let api = info.api;
-        // Podman serves any version prefix; `_ping` is how clients learn versions.
-        if api.engine != "docker"
-            || info.category == "_ping"
-            || self.inner.version_policy == VersionPolicy::Off
-        {
+        // Podman serves any version prefix. `_ping` follows the policy like every call: its
+        // module's prefix is refused by an older dockerd ("client version is too new").
+        if api.engine != "docker" || self.inner.version_policy == VersionPolicy::Off {
             return Some(Ok(api.prefix.into()));
         }
         let server = self.inner.server_version.get()?;
@@ -458,7 +456,9 @@ impl Client {
         &self,
         info: &'static crate::OperationInfo,
     ) -> crate::Result<std::borrow::Cow<'static, str>> {
-        self.server_version().await?;
+        // Its errors and timeouts name the call that caused it, and say it was the probe.
+        let probe = format!("{} (version probe: GET /version)", info.id);
+        self.probe_server_version(probe).await?;
         self.known_prefix(info)
             .expect("the server's versions are known once asked")
     }
@@ -467,14 +467,17 @@ impl Client {
     /// server that does not answer it (an API error) is taken as unknown: calls go as is.
     /// Example: `tests/versions.rs`; the policy is set with [`ClientBuilder::version_policy`].
     pub async fn server_version(&self) -> crate::Result<ServerVersion> {
+        self.probe_server_version("GET /version".into()).await
+    }
+
+    async fn probe_server_version(&self, operation: String) -> crate::Result<ServerVersion> {
         let asked = self
             .inner
             .server_version
             .get_or_try_init(|| async {
-                match self
-                    .send_parts(RequestParts::raw(Method::Get, "/version"), "")
-                    .await
-                {
+                let mut parts = RequestParts::raw(Method::Get, "/version");
+                parts.operation = operation.into();
+                match self.send_parts(parts, "").await {
                     Ok(response) => Ok(response.json::<ServerVersion>().unwrap_or_default()),
                     Err(Error::Api(_)) => Ok(ServerVersion::default()),
                     Err(e) => Err(e),

@@ -64,10 +64,10 @@ impl Client {
     /// header parameter of the operation) and `data` (the body).
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_53")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
     /// use berth::dynamic::{Answer, Data};
-    /// let api = &berth::docker::v1_53::API;
+    /// let api = &berth::docker::v1_55::API;
     /// let answer = docker
     ///     .invoke_by_name(api, "ContainerList", serde_json::json!({ "all": true }), Data::None)
     ///     .await?;
@@ -158,6 +158,10 @@ pub fn parts_by_name(
         match (param.location, param.encoding) {
             (ParamLocation::Path, _) => parts.path(param.name, value),
             (ParamLocation::Query, ParamEncoding::Json) => parts.query_json(param.name, value),
+            (ParamLocation::Query, ParamEncoding::JsonEach) => match value.as_array() {
+                Some(values) => parts.query_json_each(param.name, values),
+                None => parts.query_json(param.name, value),
+            },
             (ParamLocation::Query, _) => parts.query(param.name, value),
             (ParamLocation::Header, ParamEncoding::Base64Json) if value.is_object() => {
                 parts.header(param.name, &crate::auth::encode_json(value))

@@ -2,9 +2,9 @@
 //! libpod and Docker-compatible APIs — generated at build time from the engines' own specs.
 //!
 //! ```no_run
-//! # #[cfg(feature = "docker-v1_53")]
+//! # #[cfg(feature = "docker-v1_55")]
 //! # async fn demo() -> berth::Result<()> {
-//! use berth::docker::v1_53::containers::ContainerList;
+//! use berth::docker::v1_55::containers::ContainerList;
 //! let client = berth::Client::new("unix:///var/run/docker.sock")?;
 //! let containers = client.invoke(ContainerList { all: Some(true), ..Default::default() }).await?;
 //! # Ok(()) }

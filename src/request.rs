@@ -235,6 +235,13 @@ impl RequestParts {
         }
     }
 
+    /// An array parameter repeated, one JSON document each (`platform=` per platform).
+    pub fn query_json_each<T: serde::Serialize>(&mut self, name: &'static str, values: &[T]) {
+        for value in values {
+            self.query_json(name, value);
+        }
+    }
+
     /// A header.
     pub fn header(&mut self, name: &'static str, value: &(impl ParamValue + ?Sized)) {
         value.each_value(&mut |v| self.headers.push((Cow::Borrowed(name), v.into_owned())));

@@ -140,6 +140,8 @@ pub enum ParamEncoding {
     Plain,
     /// One JSON document.
     Json,
+    /// An array: the parameter repeated, one JSON document each.
+    JsonEach,
     /// Base64url of one JSON document (registry auth headers).
     Base64Json,
 }

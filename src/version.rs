@@ -2,21 +2,30 @@
 
 use std::cmp::Ordering;
 
-/// How a client treats a generated module whose API version the server does not speak.
-/// Example: `tests/versions.rs`.
+/// How a client treats a generated module whose API version is not the server's.
+///
+/// Before the first call of a Docker module, the client asks the server its versions
+/// (`GET /version`, once per client, the *version probe*; Podman's libpod serves every
+/// version prefix and is never probed). A module older than the server's minimum fails
+/// with [`Error::UnsupportedVersion`](crate::Error::UnsupportedVersion) before any request
+/// of it is sent, under `Negotiate` and `Strict` alike. Example: `tests/versions.rs`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum VersionPolicy {
-    /// Before the first call, ask the server its versions (`GET /version`, once per
-    /// client); a module outside them fails with `Error::UnsupportedVersion` before any
-    /// request of it is sent. The default.
+    /// What Docker's own client does, and the default: a module newer than the server is
+    /// sent at the server's newest version (`v1_55` against dockerd 20.10 goes as
+    /// `/v1.41/...`). The risk: the module's types may hold fields and parameters the
+    /// older server does not know (it ignores most, and refuses some with a 400), and the
+    /// server may leave out what the module expects (decoded as `None` or empty). Calls
+    /// that only use what both versions have behave as with the server's own module.
     #[default]
-    Check,
-    /// Like `Check`, but a module newer than the server is sent at the server's maximum
-    /// version. Risky: the module's types may carry fields and parameters the server does
-    /// not know (ignored, or refused) and may miss what the older server sends (left
-    /// `None`). A module older than the server's minimum still fails.
     Negotiate,
-    /// Never ask: every call is sent with its module's version, and the server decides.
+    /// Only a module the server speaks: a newer module fails with `UnsupportedVersion`
+    /// before sending. No surprise from a field the server does not know; the cost is that
+    /// a program must pick the module for the oldest server it meets.
+    Strict,
+    /// Never ask: every call is sent with its module's version and the server decides (a
+    /// newer one answers 400 "client version is too new", an older one too). Saves the one
+    /// probe per client.
     Off,
 }
 
@@ -68,7 +77,7 @@ pub(crate) fn decide(
     match (policy, too_new, too_old) {
         (VersionPolicy::Off, _, _) | (_, false, false) => Ok(None),
         (VersionPolicy::Negotiate, true, false) => Ok(Some(server.api_version.clone())),
-        _ => Err(()),
+        (VersionPolicy::Strict, true, _) | (_, _, true) => Err(()),
     }
 }
 
@@ -94,18 +103,23 @@ mod tests {
     #[test]
     fn policies_decide() {
         let s = server("1.41", "1.12");
-        assert_eq!(decide(VersionPolicy::Check, "1.41", &s), Ok(None));
-        assert_eq!(decide(VersionPolicy::Check, "1.53", &s), Err(()));
+        assert_eq!(VersionPolicy::default(), VersionPolicy::Negotiate);
+        for policy in [VersionPolicy::Negotiate, VersionPolicy::Strict] {
+            assert_eq!(decide(policy, "1.41", &s), Ok(None));
+            assert_eq!(decide(policy, "1.25", &s), Ok(None), "older, still served");
+            assert_eq!(
+                decide(policy, "1.11", &s),
+                Err(()),
+                "older than the minimum"
+            );
+            assert_eq!(decide(policy, "1.55", &server("", "")), Ok(None));
+        }
         assert_eq!(
-            decide(VersionPolicy::Negotiate, "1.53", &s),
+            decide(VersionPolicy::Negotiate, "1.55", &s),
             Ok(Some("1.41".into()))
         );
-        assert_eq!(decide(VersionPolicy::Check, "1.11", &s), Err(()));
-        assert_eq!(decide(VersionPolicy::Negotiate, "1.11", &s), Err(()));
-        assert_eq!(decide(VersionPolicy::Off, "1.53", &s), Ok(None));
-        assert_eq!(
-            decide(VersionPolicy::Check, "1.53", &server("", "")),
-            Ok(None)
-        );
+        assert_eq!(decide(VersionPolicy::Strict, "1.55", &s), Err(()));
+        assert_eq!(decide(VersionPolicy::Off, "1.55", &s), Ok(None));
+        assert_eq!(decide(VersionPolicy::Off, "1.11", &s), Ok(None));
     }
 }

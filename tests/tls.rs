@@ -247,10 +247,10 @@ async fn mtls_hijacked_exec_with_stdin() {
     let upgraded = tls_client
         .invoke(exec::ExecStart {
             id: exec_id.clone(),
-            body: Some(models::ExecStartBody {
+            body: models::ExecStartBody {
                 detach: Some(false),
                 tty: Some(false),
-            }),
+            },
         })
         .await
         .expect("ExecStart over mTLS");

@@ -1,15 +1,30 @@
-//! API versions against the real dockerd (API 1.41 here): a module the server does not
-//! speak fails early and clearly, negotiation is opt-in, and `Off` lets the server decide.
-//! Also the write timeout, against a local server that never reads.
+//! API versions against the real dockerd (API 1.41 here) with the default features: the
+//! newest module negotiates down to the server as Docker's own client does, `Strict` fails
+//! early and clearly, `Off` lets the server decide. Against small local servers: a module
+//! older than the server's minimum fails under every checking policy, and the version
+//! probe is named in the errors it causes. Also the write timeout, against a server that
+//! never reads.
 
-#![cfg(all(feature = "docker-v1_41", feature = "docker-v1_53"))]
+#![cfg(feature = "docker-v1_41")]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use berth::docker::{v1_41, v1_53};
+use berth::docker::{newest, v1_41};
 use berth::{Client, Error, VersionPolicy};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The newest enabled module is newer than the Debian dockerd's 1.41, or these tests
+/// would prove nothing.
+fn assert_newer_than_the_server(server_max: &str) {
+    assert_eq!(
+        berth::version::compare(newest::API.version, server_max),
+        std::cmp::Ordering::Greater,
+        "the newest enabled module ({}) must be newer than the server ({server_max})",
+        newest::API.version
+    );
+}
 
 #[tokio::test]
 async fn the_server_versions_are_learned_once() {
@@ -19,71 +34,290 @@ async fn the_server_versions_are_learned_once() {
     let server = client.server_version().await.expect("GET /version");
     assert_eq!(server.api_version, "1.41", "{server:?}");
     assert!(!server.min_api_version.is_empty(), "{server:?}");
-    // The matching module works as is.
     client
         .invoke(v1_41::containers::ContainerList::default())
         .await
         .expect("ContainerList 1.41");
 }
 
+/// What a program with default features does: the newest module, the default policy.
 #[tokio::test]
-async fn a_module_newer_than_the_server_fails_before_sending() {
+async fn the_newest_module_works_against_an_older_engine_by_default() {
     let Some(client) = common::docker().await else {
         return;
     };
-    let error = client
-        .invoke(v1_53::containers::ContainerList::default())
-        .await
-        .expect_err("dockerd 20.10 speaks at most 1.41");
-    match &error {
-        Error::UnsupportedVersion {
-            operation,
-            requested,
-            server_max,
-            ..
-        } => {
-            assert_eq!(operation, "ContainerList");
-            assert_eq!(requested, "1.53");
-            assert_eq!(server_max, "1.41");
-        }
-        other => panic!("expected UnsupportedVersion, got {other:?}"),
-    }
-    assert!(
-        error
-            .to_string()
-            .contains("1.53 is not supported by the server"),
-        "{error}"
-    );
-}
+    let server = client.server_version().await.expect("GET /version");
+    assert_newer_than_the_server(&server.api_version);
 
-#[tokio::test]
-async fn negotiation_is_opt_in_and_off_lets_the_server_decide() {
-    let Some(_) = common::docker().await else {
-        return;
-    };
-    let negotiated = Client::builder(common::docker_uri())
-        .version_policy(VersionPolicy::Negotiate)
-        .build()
-        .unwrap();
-    let list = negotiated
-        .invoke(v1_53::containers::ContainerList {
+    let listed: Vec<newest::models::ContainerSummary> = client
+        .invoke(newest::containers::ContainerList {
             all: Some(true),
             ..Default::default()
         })
         .await
-        .expect("sent at 1.41, decoded with 1.53's types");
-    let _ = list.len();
+        .expect("ContainerList, negotiated down");
+    assert!(listed
+        .iter()
+        .all(|c| c.id.as_ref().is_some_and(|id| !id.is_empty())));
 
+    let pong = client
+        .invoke(newest::_ping::SystemPing::default())
+        .await
+        .expect("SystemPing, negotiated down");
+    assert_eq!(pong, "OK");
+
+    let name = common::unique("negotiated");
+    let created = client
+        .invoke(newest::containers::ContainerCreate {
+            name: Some(name.clone()),
+            body: newest::models::ContainerCreateBody {
+                image: Some(common::test_image()),
+                cmd: Some(vec!["sh".into(), "-c".into(), "exit 7".into()]),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerCreate, negotiated down");
+    let cleanup = common::Cleanup::new(&client);
+    cleanup.container(&created.id);
+    assert!(created.warnings.is_empty(), "{:?}", created.warnings);
+    let started = client
+        .invoke(newest::containers::ContainerStart {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerStart, negotiated down");
+    assert_eq!(
+        started,
+        newest::containers::ContainerStartResponse::NoContent
+    );
+    let waited = client
+        .invoke(newest::containers::ContainerWait {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerWait, negotiated down");
+    assert_eq!(waited.status_code, 7, "{waited:?}");
+}
+
+#[tokio::test]
+async fn strict_refuses_a_module_newer_than_the_server_before_sending() {
+    let Some(_) = common::docker().await else {
+        return;
+    };
+    let strict = Client::builder(common::docker_uri())
+        .version_policy(VersionPolicy::Strict)
+        .build()
+        .unwrap();
+    for error in [
+        strict
+            .invoke(newest::containers::ContainerList::default())
+            .await
+            .expect_err("dockerd 20.10 speaks at most 1.41"),
+        strict
+            .invoke(newest::_ping::SystemPing::default())
+            .await
+            .map(|_| ())
+            .expect_err("the ping follows the policy too"),
+    ] {
+        match &error {
+            Error::UnsupportedVersion {
+                requested,
+                server_max,
+                ..
+            } => {
+                assert_eq!(requested, newest::API.version);
+                assert_eq!(server_max, "1.41");
+            }
+            other => panic!("expected UnsupportedVersion, got {other:?}"),
+        }
+        assert!(
+            error.to_string().contains("is not supported by the server"),
+            "{error}"
+        );
+    }
+    strict
+        .invoke(v1_41::containers::ContainerList::default())
+        .await
+        .expect("the server's own version is fine");
+}
+
+#[tokio::test]
+async fn off_lets_the_server_decide() {
+    let Some(_) = common::docker().await else {
+        return;
+    };
     let unchecked = Client::builder(common::docker_uri())
         .version_policy(VersionPolicy::Off)
         .build()
         .unwrap();
     let error = unchecked
-        .invoke(v1_53::containers::ContainerList::default())
+        .invoke(newest::containers::ContainerList::default())
         .await
-        .expect_err("the server refuses 1.53");
+        .expect_err("the server refuses a newer version");
     assert_eq!(error.status(), Some(400), "{error}");
     assert!(error.to_string().contains("too new"), "{error}");
+}
+
+/// A local server that answers every request with `answer` (a whole HTTP response, or
+/// nothing at all when empty) and sends the request lines it read down the channel.
+async fn local_server(
+    answer: &'static str,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (seen, requests) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                loop {
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let text = String::from_utf8_lossy(&head).to_string();
+                    let _ = seen.send(text.lines().next().unwrap_or_default().to_string());
+                    head.clear();
+                    if answer.is_empty() {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), requests)
+}
+
+#[tokio::test]
+async fn a_module_older_than_the_servers_minimum_fails_under_every_checking_policy() {
+    const VERSION: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 63\r\n\r\n{\"ApiVersion\":\"1.52\",\"MinAPIVersion\":\"1.44\",\"Version\":\"29.0.0\"}";
+    let (uri, mut requests) = local_server(VERSION).await;
+    for policy in [VersionPolicy::Negotiate, VersionPolicy::Strict] {
+        let client = Client::builder(&uri)
+            .version_policy(policy)
+            .build()
+            .unwrap();
+        let error = client
+            .invoke(v1_41::containers::ContainerList::default())
+            .await
+            .expect_err("1.41 is older than 1.44");
+        match &error {
+            Error::UnsupportedVersion {
+                operation,
+                requested,
+                server_min,
+                ..
+            } => {
+                assert_eq!(operation, "ContainerList");
+                assert_eq!(requested, "1.41");
+                assert_eq!(server_min, "1.44");
+            }
+            other => panic!("{policy:?}: expected UnsupportedVersion, got {other:?}"),
+        }
+    }
+    let mut lines = Vec::new();
+    while let Ok(line) = requests.try_recv() {
+        lines.push(line);
+    }
+    assert_eq!(
+        lines,
+        ["GET /version HTTP/1.1", "GET /version HTTP/1.1"],
+        "only the probes were sent"
+    );
+}
+
+#[tokio::test]
+async fn the_version_probe_is_named_in_the_errors_it_causes() {
+    let (uri, _requests) = local_server("").await;
+    let client = Client::builder(&uri)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let error = client
+        .invoke(v1_41::containers::ContainerList::default())
+        .await
+        .expect_err("the server never answers");
+    assert!(
+        matches!(&error, Error::Timeout { which: "call", .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("ContainerList (version probe: GET /version): call timeout"),
+        "{error}"
+    );
+}
+
+/// v1.52 and later declare `platform` an array of JSON documents (collectionFormat multi):
+/// each is its own `platform=` parameter, as moby reads them.
+#[tokio::test]
+async fn an_array_of_json_documents_repeats_the_parameter() {
+    let (uri, mut requests) = local_server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").await;
+    let client = Client::builder(&uri)
+        .version_policy(VersionPolicy::Off)
+        .build()
+        .unwrap();
+    let platform = |arch: &str| {
+        std::collections::HashMap::from([
+            ("os".to_string(), "linux".to_string()),
+            ("architecture".to_string(), arch.to_string()),
+        ])
+    };
+    let saved = client
+        .invoke(newest::images::ImageGetAll {
+            names: Some(vec!["busybox".into()]),
+            platform: Some(vec![platform("amd64"), platform("arm64")]),
+        })
+        .await
+        .expect("an empty tar");
+    assert!(saved.collect().await.unwrap().is_empty());
+    let line = requests.recv().await.unwrap();
+    let query = line.split(['?', ' ']).nth(2).expect("a query");
+    let platforms: Vec<serde_json::Value> = query
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("platform="))
+        .map(|value| {
+            let text = percent_decode(value);
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+        })
+        .collect();
+    assert_eq!(platforms.len(), 2, "{line}");
+    assert_eq!(platforms[1]["architecture"], "arm64", "{line}");
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
 }
 
 #[tokio::test]

@@ -48,7 +48,12 @@ fn generate_document(
     mut document: serde_json::Value,
     meta: &SpecMeta,
 ) -> Result<Generated, Error> {
-    let fixups = fixups::apply_all(&mut document, &meta.engine);
+    let lender = fixups::lender_for(file, &meta.engine, &document)?;
+    let context = fixups::Context {
+        engine: &meta.engine,
+        lender: lender.as_deref(),
+    };
+    let fixups = fixups::apply_all(&mut document, &context);
     let spec = load::deserialize(file, document)?;
     let api = lower::lower(file, &spec, meta)?;
     let code = emit::text(&api).map_err(|e| Error::new(file, "", e))?;

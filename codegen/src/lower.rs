@@ -665,6 +665,7 @@ impl<'a> Lowering<'a> {
         let encoding = match data.extensions.get(ext::ENCODING).and_then(Value::as_str) {
             None => Encoding::Plain,
             Some("json") => Encoding::Json,
+            Some("json-each") => Encoding::JsonEach,
             Some("base64-json") => Encoding::Base64Json,
             Some(other) => {
                 return Err(Error::new(

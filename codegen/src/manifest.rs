@@ -38,7 +38,7 @@ impl Manifest {
     pub fn read(path: &Path) -> Result<Manifest, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::new(path, "", format!("cannot read the manifest: {e}")))?;
-        let manifest: Manifest = serde_json::from_str(&text)
+        let mut manifest: Manifest = serde_json::from_str(&text)
             .map_err(|e| Error::new(path, "", format!("bad manifest: {e}")))?;
         for (index, spec) in manifest.specs.iter().enumerate() {
             if !manifest.engines.contains_key(&spec.engine) {
@@ -49,7 +49,17 @@ impl Manifest {
                 ));
             }
         }
+        // Oldest first per engine, whatever the file's order: version tables and the
+        // default version's rule rely on it.
+        manifest.specs.sort_by(|a, b| {
+            (&a.engine, version_key(&a.version)).cmp(&(&b.engine, version_key(&b.version)))
+        });
         Ok(manifest)
+    }
+
+    /// The newest spec of an engine (the default feature is the newest Docker version).
+    pub fn newest(&self, engine: &str) -> Option<&SpecEntry> {
+        self.specs.iter().rfind(|s| s.engine == engine)
     }
 
     /// What the generator needs to know of a spec beyond its text.
@@ -76,4 +86,12 @@ impl SpecEntry {
             self.feature.to_ascii_uppercase().replace('-', "_")
         )
     }
+}
+
+/// `1.9` < `1.41` < `5.1.0`: numeric parts compared in turn.
+fn version_key(version: &str) -> Vec<u64> {
+    version
+        .split('.')
+        .map(|part| part.parse().unwrap_or(0))
+        .collect()
 }

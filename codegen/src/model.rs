@@ -199,6 +199,8 @@ pub enum Encoding {
     Plain,
     /// A JSON document in one parameter (`filters`, `buildargs`, ...).
     Json,
+    /// An array: the parameter repeated, one JSON document each (`platform`).
+    JsonEach,
     /// Base64url of a JSON document (`X-Registry-Auth`, `X-Registry-Config`).
     Base64Json,
 }

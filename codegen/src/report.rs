@@ -83,3 +83,52 @@ pub fn report(generated: &Generated) -> Report {
         fixups: generated.fixups.clone(),
     }
 }
+
+/// The README's markers around the table: `spec-report -- --readme README.md` writes
+/// between them, and the generator's tests check that what is there is current.
+pub const README_BEGIN: &str = "<!-- spec-report table: written by `cargo run -p berth-codegen --bin spec-report -- --readme README.md` -->";
+pub const README_END: &str = "<!-- end of spec-report table -->";
+
+/// The Markdown table of every report, with a total row.
+pub fn markdown_table(reports: &[Report]) -> String {
+    let mut out = String::from(
+        "| spec | operations | typed requests | typed responses | types | Value fallbacks | fixups applied |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | --- |\n",
+    );
+    let (mut ops, mut req, mut resp) = (0, 0, 0);
+    for r in reports {
+        ops += r.operations;
+        req += r.typed_requests;
+        resp += r.typed_responses;
+        let fixups: Vec<String> = r
+            .fixups
+            .iter()
+            .map(|f| format!("{} ×{}", f.name, f.count))
+            .collect();
+        out.push_str(&format!(
+            "| {} {} | {} | {} | {} | {} | {} | {} |\n",
+            r.engine,
+            r.version,
+            r.operations,
+            r.typed_requests,
+            r.typed_responses,
+            r.types,
+            r.fallbacks.len(),
+            fixups.join(", ")
+        ));
+    }
+    let pct = |n: usize| 100.0 * n as f64 / ops.max(1) as f64;
+    out.push_str(&format!(
+        "| **all** | {ops} | {req} ({:.1}%) | {resp} ({:.1}%) | | | |\n",
+        pct(req),
+        pct(resp)
+    ));
+    out
+}
+
+/// `readme` with the text between its markers replaced by `table`; `None` without them.
+pub fn readme_with_table(readme: &str, table: &str) -> Option<String> {
+    let start = readme.find(README_BEGIN)? + README_BEGIN.len();
+    let end = start + readme[start..].find(README_END)?;
+    Some(format!("{}\n{table}{}", &readme[..start], &readme[end..]))
+}

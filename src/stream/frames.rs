@@ -61,9 +61,9 @@ impl Multiplexed {
     /// `Error::Decode`.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_53")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
-    /// use berth::docker::v1_53::containers::ContainerLogs;
+    /// use berth::docker::v1_55::containers::ContainerLogs;
     /// use futures_util::StreamExt;
     /// let logs = docker
     ///     .invoke(ContainerLogs { id: "conny".into(), follow: Some(true), stdout: Some(true), ..Default::default() })

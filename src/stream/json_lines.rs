@@ -34,9 +34,9 @@ const DEFAULT_MAX_LINE_LENGTH: usize = 16 << 20;
 /// line needs no newline.
 ///
 /// ```no_run
-/// # #[cfg(feature = "docker-v1_53")]
+/// # #[cfg(feature = "docker-v1_55")]
 /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
-/// use berth::docker::v1_53::images::ImageCreate;
+/// use berth::docker::v1_55::images::ImageCreate;
 /// use futures_util::StreamExt;
 /// let mut progress = docker
 ///     .invoke(ImageCreate { from_image: Some("127.0.0.1:5000/busybox:latest".into()), ..Default::default() })

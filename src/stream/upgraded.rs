@@ -48,9 +48,9 @@ impl Upgraded {
     /// The read half as a frame stream (no TTY) or raw frames (TTY), and the write half.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_53")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
-    /// use berth::docker::v1_53::containers::ContainerAttach;
+    /// use berth::docker::v1_55::containers::ContainerAttach;
     /// use tokio::io::AsyncWriteExt;
     /// let attached = docker
     ///     .invoke(ContainerAttach { id: "conny-reader".into(), stream: Some(true), stdin: Some(true), ..Default::default() })

@@ -1,17 +1,25 @@
 //! Prints, per vendored spec, how much of it berth types: operations, typed requests and
 //! responses, `serde_json::Value` fallbacks and why, and the fixups applied.
 //!
-//! `cargo run -p berth-codegen --bin spec-report [-- --json] [--specs DIR]`
+//! `cargo run -p berth-codegen --bin spec-report [-- --json] [--specs DIR] [--readme FILE]`
+//!
+//! `--readme FILE` also writes the table into FILE between its markers (the README's
+//! table; `cargo test -p berth-codegen` fails when it is not current).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use berth_codegen::manifest::Manifest;
-use berth_codegen::report::{report, Report};
+use berth_codegen::report::{markdown_table, readme_with_table, report, Report};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
+    let readme = args
+        .iter()
+        .position(|a| a == "--readme")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
     let specs_dir = args
         .iter()
         .position(|a| a == "--specs")
@@ -42,36 +50,24 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    println!("| spec | operations | typed requests | typed responses | types | Value fallbacks | fixups applied |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
-    let (mut ops, mut req, mut resp) = (0, 0, 0);
-    for r in &reports {
-        ops += r.operations;
-        req += r.typed_requests;
-        resp += r.typed_responses;
-        let fixups: Vec<String> = r
-            .fixups
-            .iter()
-            .map(|f| format!("{} ×{}", f.name, f.count))
-            .collect();
-        println!(
-            "| {} {} | {} | {} | {} | {} | {} | {} |",
-            r.engine,
-            r.version,
-            r.operations,
-            r.typed_requests,
-            r.typed_responses,
-            r.types,
-            r.fallbacks.len(),
-            fixups.join(", ")
-        );
+    let table = markdown_table(&reports);
+    print!("{table}");
+    if let Some(readme) = readme {
+        let text = std::fs::read_to_string(&readme).unwrap_or_default();
+        let Some(updated) = readme_with_table(&text, &table) else {
+            eprintln!(
+                "spec-report: {} has no table markers ({})",
+                readme.display(),
+                berth_codegen::report::README_BEGIN
+            );
+            return ExitCode::FAILURE;
+        };
+        if let Err(e) = std::fs::write(&readme, updated) {
+            eprintln!("spec-report: cannot write {}: {e}", readme.display());
+            return ExitCode::FAILURE;
+        }
+        eprintln!("spec-report: wrote the table into {}", readme.display());
     }
-    let pct = |n: usize| 100.0 * n as f64 / ops.max(1) as f64;
-    println!(
-        "| **all** | {ops} | {req} ({:.1}%) | {resp} ({:.1}%) | | | |",
-        pct(req),
-        pct(resp)
-    );
     println!();
     println!("Operations without a typed success response, and why:");
     for r in &reports {

@@ -126,6 +126,7 @@ fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStrea
         let call = match (p.location, p.encoding) {
             (Location::Path, _) => quote!(path),
             (Location::Query, Encoding::Json) => quote!(query_json),
+            (Location::Query, Encoding::JsonEach) => quote!(query_json_each),
             (Location::Query, _) => quote!(query),
             (Location::Header, _) => quote!(header),
         };

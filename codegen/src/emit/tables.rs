@@ -41,6 +41,7 @@ pub fn info_static(op: &Operation, name: &Ident, root: &TokenStream) -> TokenStr
             match p.encoding {
                 Encoding::Plain => "Plain",
                 Encoding::Json => "Json",
+                Encoding::JsonEach => "JsonEach",
                 Encoding::Base64Json => "Base64Json",
             }
         );

@@ -1,0 +1,376 @@
+//! Stage 2: every known defect of the engines' specs, corrected in one place.
+//!
+//! Fixups edit the converted OpenAPI 3.0 document as JSON, before it is typed: any node can
+//! be addressed, and a node the typed model would reject can still be repaired. Each fixup
+//! has a name and a one-line reason, and reports how many places it changed (the
+//! `spec-report` lists them). What the spec cannot say at all (how a body streams, how a
+//! parameter is encoded) is said with the `x-berth-*` extensions of `ext`.
+
+use serde_json::{json, Map, Value};
+
+use crate::ext;
+
+mod borrowed;
+mod params;
+mod podman;
+
+pub use borrowed::{lender_for, STATS_LENDER};
+
+/// One correction.
+pub struct Fixup {
+    pub name: &'static str,
+    pub reason: &'static str,
+    apply: fn(&mut Value, &Context) -> usize,
+}
+
+/// What a fixup may know beyond the document it corrects.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// `docker`, `podman`, ...
+    pub engine: &'a str,
+    /// The converted document of the spec that lends schemas this one lacks (Docker
+    /// v1.48's, for the stats answer: see [`lender_for`]).
+    pub lender: Option<&'a Value>,
+}
+
+/// A fixup that changed something, and how many places.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    pub name: &'static str,
+    pub reason: &'static str,
+    pub count: usize,
+}
+
+/// Every fixup, in the order they run.
+pub const FIXUPS: &[Fixup] = &[
+    Fixup {
+        name: "schema-refs-to-responses",
+        reason: "Podman puts `$ref: #/responses/X` where a schema belongs; use that response's schema",
+        apply: podman::schema_refs_to_responses,
+    },
+    Fixup {
+        name: "type-lists",
+        reason: "old Docker specs say `type: [array, string]` (Cmd, Entrypoint), not Swagger 2.0; the array form is canonical",
+        apply: type_lists,
+    },
+    Fixup {
+        name: "typed-allof",
+        reason: "`type: object` beside `allOf` (Docker's Swarm) makes openapiv3 read a bare object and drop the allOf",
+        apply: typed_allof,
+    },
+    Fixup {
+        name: "id-response-casing",
+        reason: "dockerd answers SecretCreate and ConfigCreate with `ID`, where IdResponse says `Id`",
+        apply: id_response_casing,
+    },
+    Fixup {
+        name: "invalid-format-string",
+        reason: "Podman declares `format: string`, which is no format; drop it",
+        apply: podman::invalid_format_string,
+    },
+    Fixup {
+        name: "byte-stream-responses",
+        reason: "archives and exports are raw bytes, streamed, whatever `produces` claims (Podman claims JSON)",
+        apply: byte_stream_responses,
+    },
+    Fixup {
+        name: "multiplexed-logs",
+        reason: "logs come as stdout/stderr frames (`application/vnd.docker.raw-stream`), not as the declared body",
+        apply: multiplexed_logs,
+    },
+    Fixup {
+        name: "hijacked-connections",
+        reason: "attach and exec start answer 101 and hijack the connection; Podman's exec start does not even list 101",
+        apply: hijacked_connections,
+    },
+    Fixup {
+        name: "borrowed-stats-schema",
+        reason: "Docker specs before v1.48 give the stats answer no schema, though dockerd's answer has not changed shape; v1.48, the first spec to describe it, lends ContainerStatsResponse",
+        apply: borrowed::stats_schema,
+    },
+    Fixup {
+        name: "json-lines-progress",
+        reason: "pull, push, build, load, events and stats send one JSON object per line; the spec declares none or one",
+        apply: json_lines_progress,
+    },
+    Fixup {
+        name: "undocumented-json-bodies",
+        reason: "Podman 4.9's spec drops the schema of many JSON answers (version, info, inspect, create); keep them as JSON values",
+        apply: podman::undocumented_json_bodies,
+    },
+    Fixup {
+        name: "tar-request-bodies",
+        reason: "tar bodies are `type: string` with JSON or octet-stream content types; dockerd's build wants application/x-tar",
+        apply: params::tar_request_bodies,
+    },
+    Fixup {
+        name: "json-encoded-query",
+        reason: "`filters`, `buildargs`, `labels`, `cachefrom`, ... are JSON documents in one query parameter, declared `string`; a declared array (`platform`, multi) stays an array of documents, one per repeated parameter",
+        apply: params::json_encoded_query,
+    },
+    Fixup {
+        name: "exec-start-body",
+        reason: "dockerd reads ExecStart's body as JSON and answers 400 \"got EOF while reading request body\" without one; the spec says it is optional",
+        apply: params::exec_start_body,
+    },
+    Fixup {
+        name: "registry-auth-headers",
+        reason: "X-Registry-Auth / X-Registry-Config are base64url JSON documents, declared `string`",
+        apply: params::registry_auth_headers,
+    },
+    Fixup {
+        name: "empty-auth-config",
+        reason: "Podman 4.9 declares AuthConfig (SystemAuth's body) with no properties; it is the registry AuthConfig Podman 5 declares",
+        apply: podman::empty_auth_config,
+    },
+];
+
+/// Runs every fixup on a converted document.
+pub fn apply_all(document: &mut Value, context: &Context) -> Vec<Applied> {
+    FIXUPS
+        .iter()
+        .filter_map(|f| {
+            let count = (f.apply)(document, context);
+            (count > 0).then_some(Applied {
+                name: f.name,
+                reason: f.reason,
+                count,
+            })
+        })
+        .collect()
+}
+
+/// Every operation of the document, mutable.
+fn operations(document: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>> {
+    document
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.iter_mut())
+        .filter(|(method, _)| {
+            ["get", "put", "post", "delete", "head", "patch", "options"].contains(&method.as_str())
+        })
+        .filter_map(|(_, op)| op.as_object_mut())
+}
+
+fn op_id(op: &Map<String, Value>) -> &str {
+    op.get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn list(op: &Map<String, Value>, key: &str) -> Vec<String> {
+    op.get(key)
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn set_kind(op: &mut Map<String, Value>, kind: &str) -> usize {
+    if op.get(ext::RESPONSE).and_then(Value::as_str) == Some(kind) {
+        return 0;
+    }
+    op.insert(ext::RESPONSE.into(), json!(kind));
+    1
+}
+
+/// The schema of the first success response, resolving a response `$ref`.
+fn success_schema(document: &Value, op: &Map<String, Value>) -> Option<Value> {
+    let responses = op.get("responses")?.as_object()?;
+    let (_, response) = responses
+        .iter()
+        .find(|(status, _)| status.starts_with('2'))?;
+    let response = match response.get("$ref").and_then(Value::as_str) {
+        Some(r) => document.pointer(&r.replacen('#', "", 1))?,
+        None => response,
+    };
+    response
+        .get("content")?
+        .as_object()?
+        .values()
+        .find_map(|m| m.get("schema"))
+        .cloned()
+}
+
+fn type_lists(document: &mut Value, _: &Context) -> usize {
+    fn walk(value: &mut Value) -> usize {
+        match value {
+            Value::Object(map) => {
+                let mut n = 0;
+                if let Some(Value::Array(types)) = map.get("type") {
+                    let array = types.iter().any(|t| t == "array");
+                    let other = types
+                        .iter()
+                        .find(|t| *t != "array")
+                        .cloned()
+                        .unwrap_or(json!("string"));
+                    if array {
+                        map.insert("type".into(), json!("array"));
+                        map.entry("items")
+                            .or_insert_with(|| json!({ "type": other }));
+                    } else {
+                        map.insert("type".into(), other);
+                    }
+                    n += 1;
+                }
+                n + map.values_mut().map(walk).sum::<usize>()
+            }
+            Value::Array(items) => items.iter_mut().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    walk(document)
+}
+
+fn typed_allof(document: &mut Value, _: &Context) -> usize {
+    fn walk(value: &mut Value) -> usize {
+        match value {
+            Value::Object(map) => {
+                let mut n = 0;
+                if map.contains_key("allOf") && map.get("type") == Some(&json!("object")) {
+                    map.remove("type");
+                    n += 1;
+                }
+                n + map.values_mut().map(walk).sum::<usize>()
+            }
+            Value::Array(items) => items.iter_mut().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    walk(document)
+}
+
+fn id_response_casing(document: &mut Value, context: &Context) -> usize {
+    let engine = context.engine;
+    if engine != "docker" {
+        return 0;
+    }
+    match document.pointer_mut("/components/schemas/IdResponse/properties/Id") {
+        Some(Value::Object(id)) if !id.contains_key(ext::ALIASES) => {
+            id.insert(ext::ALIASES.into(), json!(["ID"]));
+            1
+        }
+        _ => 0,
+    }
+}
+
+const PODMAN_BYTE_STREAMS: [&str; 4] = [
+    "ContainerExportLibpod",
+    "ImageExportLibpod",
+    "ImageGetLibpod",
+    "ContainerArchiveLibpod",
+];
+
+fn byte_stream_responses(document: &mut Value, _: &Context) -> usize {
+    let snapshot = document.clone();
+    let mut count = 0;
+    for op in operations(document) {
+        let produces = list(op, ext::PRODUCES);
+        let declared_binary = success_schema(&snapshot, op).is_some_and(|s| {
+            s.get("type") == Some(&json!("string")) && s.get("format") == Some(&json!("binary"))
+        });
+        let tar_produced = matches!(
+            produces.first().map(String::as_str),
+            Some("application/x-tar" | "application/octet-stream")
+        );
+        let is_stream = PODMAN_BYTE_STREAMS.contains(&op_id(op)) || tar_produced || declared_binary;
+        // ImagePushLibpod declares binary but sends JSON lines (`json_lines_progress`).
+        if is_stream && op_id(op) != "ImagePushLibpod" && op.get(ext::RESPONSE).is_none() {
+            count += set_kind(op, "bytes");
+        }
+    }
+    count
+}
+
+fn multiplexed_logs(document: &mut Value, _: &Context) -> usize {
+    operations(document)
+        .filter(|op| {
+            matches!(
+                op_id(op),
+                "ContainerLogs" | "ContainerLogsLibpod" | "TaskLogs" | "ServiceLogs"
+            )
+        })
+        .map(|op| set_kind(op, "frames"))
+        .sum()
+}
+
+fn hijacked_connections(document: &mut Value, _: &Context) -> usize {
+    operations(document)
+        .filter(|op| {
+            matches!(
+                op_id(op),
+                "ContainerAttach"
+                    | "ContainerAttachLibpod"
+                    | "ExecStart"
+                    | "ExecStartLibpod"
+                    | "Session"
+            )
+        })
+        .map(|op| set_kind(op, "upgrade"))
+        .sum()
+}
+
+/// The item of each progress stream: a named schema, or `None` for "the declared success
+/// schema is the item".
+const PROGRESS_ITEMS: [(&str, Option<&str>); 13] = [
+    ("ImageCreate", Some("CreateImageInfo")),
+    ("ImageBuild", Some("BuildInfo")),
+    ("ImagePush", Some("PushImageInfo")),
+    ("ImageLoad", Some("BuildInfo")),
+    ("SystemEvents", Some("EventMessage")),
+    ("ContainerStats", Some("ContainerStatsResponse")),
+    ("ImageBuildLibpod", None),
+    ("ImagePullLibpod", None),
+    ("ContainersStatsAllLibpod", None),
+    ("ContainerStatsLibpod", None),
+    ("ImagePushLibpod", None),
+    ("SystemEventsLibpod", None),
+    ("PodStatsAllLibpod", None),
+];
+
+fn json_lines_progress(document: &mut Value, _: &Context) -> usize {
+    let snapshot = document.clone();
+    let mut count = 0;
+    for op in operations(document) {
+        let id = op_id(op).to_string();
+        let Some((_, named)) = PROGRESS_ITEMS.iter().find(|(op_id, _)| *op_id == id) else {
+            continue;
+        };
+        let item = match named {
+            Some(name)
+                if snapshot
+                    .pointer(&format!("/components/schemas/{name}"))
+                    .is_some() =>
+            {
+                json!({ "$ref": format!("#/components/schemas/{name}") })
+            }
+            // Older Docker versions lack the named item (EventMessage before 1.40, stats
+            // before 1.48): the declared success schema, else any JSON object.
+            _ => podman::podman_item(&id)
+                .filter(|item| {
+                    let wants_stats = item.pointer("/properties/Stats/items/$ref").is_some();
+                    !wants_stats
+                        || snapshot
+                            .pointer("/components/schemas/ContainerStats")
+                            .is_some()
+                })
+                .or_else(|| {
+                    success_schema(&snapshot, op)
+                        .filter(|s| s.get("format") != Some(&json!("binary")))
+                })
+                .unwrap_or(json!({ "type": "object" })),
+        };
+        op.insert(ext::ITEM.into(), item);
+        count += set_kind(op, "json-lines");
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests;

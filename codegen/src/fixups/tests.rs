@@ -1,0 +1,199 @@
+//! The fixups on small documents.
+
+use super::*;
+
+fn on(engine: &str) -> Context<'_> {
+    Context {
+        engine,
+        lender: None,
+    }
+}
+
+fn doc(ops: Value) -> Value {
+    json!({ "openapi": "3.0.3", "paths": { "/x": ops }, "components": { "schemas": { "CreateImageInfo": { "type": "object" } } } })
+}
+
+#[test]
+fn progress_streams_get_their_item_type() {
+    let mut d = doc(
+        json!({ "post": { "operationId": "ImageCreate", "responses": { "200": { "description": "ok" } } } }),
+    );
+    let applied = apply_all(&mut d, &on("docker"));
+    assert!(applied
+        .iter()
+        .any(|a| a.name == "json-lines-progress" && a.count == 1));
+    assert_eq!(
+        d.pointer("/paths/~1x/post/x-berth-response"),
+        Some(&json!("json-lines"))
+    );
+    assert_eq!(
+        d.pointer("/paths/~1x/post/x-berth-item/$ref"),
+        Some(&json!("#/components/schemas/CreateImageInfo"))
+    );
+}
+
+#[test]
+fn missing_item_schema_falls_back_to_the_success_schema() {
+    let mut d = doc(
+        json!({ "get": { "operationId": "SystemEvents", "responses": { "200": { "description": "ok",
+        "content": { "application/json": { "schema": { "type": "object", "properties": { "Type": { "type": "string" } } } } } } } } }),
+    );
+    apply_all(&mut d, &on("docker"));
+    assert_eq!(
+        d.pointer("/paths/~1x/get/x-berth-item/properties/Type/type"),
+        Some(&json!("string"))
+    );
+}
+
+#[test]
+fn filters_become_a_json_map_of_lists() {
+    let mut d = doc(
+        json!({ "get": { "operationId": "ContainerList", "parameters": [
+        { "name": "filters", "in": "query", "schema": { "type": "string" }, "description": "Filters to process, JSON encoded" },
+        { "name": "labels", "in": "query", "schema": { "type": "string" }, "description": "Labels on the secret" }
+    ], "responses": {} } }),
+    );
+    apply_all(&mut d, &on("docker"));
+    let params = d.pointer("/paths/~1x/get/parameters").unwrap();
+    assert_eq!(params[0]["x-berth-encoding"], json!("json"));
+    assert_eq!(
+        params[0]["schema"]["additionalProperties"]["type"],
+        json!("array")
+    );
+    assert!(
+        params[1].get("x-berth-encoding").is_none(),
+        "labels that are not JSON stay plain"
+    );
+}
+
+#[test]
+fn podman_tar_endpoints_are_corrected() {
+    let mut d = doc(json!({
+        "get": { "operationId": "ContainerExportLibpod", "x-produces": ["application/json"], "responses": { "200": { "description": "tarball" } } },
+        "put": { "operationId": "PutContainerArchiveLibpod", "x-consumes": ["application/json"],
+                 "requestBody": { "content": { "application/json": { "schema": { "type": "string" } } } }, "responses": {} }
+    }));
+    apply_all(&mut d, &on("podman"));
+    assert_eq!(
+        d.pointer("/paths/~1x/get/x-berth-response"),
+        Some(&json!("bytes"))
+    );
+    assert_eq!(
+        d.pointer("/paths/~1x/put/x-consumes/0"),
+        Some(&json!("application/x-tar"))
+    );
+}
+
+#[test]
+fn response_refs_inside_schemas_are_inlined() {
+    let mut d = json!({ "paths": {}, "components": {
+        "responses": { "ok": { "description": "", "content": { "application/json": { "schema": { "type": "string" } } } } },
+        "schemas": { "A": { "type": "object", "properties": { "b": { "$ref": "#/components/responses/ok" } } } }
+    } });
+    apply_all(&mut d, &on("podman"));
+    assert_eq!(
+        d.pointer("/components/schemas/A/properties/b"),
+        Some(&json!({ "type": "string" }))
+    );
+}
+
+#[test]
+fn typed_allof_keeps_its_parts_and_ids_get_their_alias() {
+    let mut d = json!({ "paths": {}, "components": { "schemas": {
+        "Swarm": { "type": "object", "allOf": [ { "$ref": "#/components/schemas/ClusterInfo" } ] },
+        "IdResponse": { "type": "object", "properties": { "Id": { "type": "string" } } }
+    } } });
+    apply_all(&mut d, &on("docker"));
+    assert_eq!(d.pointer("/components/schemas/Swarm/type"), None);
+    assert_eq!(
+        d.pointer("/components/schemas/IdResponse/properties/Id/x-berth-aliases/0"),
+        Some(&json!("ID"))
+    );
+}
+
+#[test]
+fn fixups_are_idempotent() {
+    let mut d = doc(json!({ "post": { "operationId": "ExecStartLibpod", "responses": {} } }));
+    assert_eq!(apply_all(&mut d, &on("podman")).len(), 1);
+    assert!(apply_all(&mut d, &on("podman")).is_empty());
+}
+
+#[test]
+fn a_declared_array_of_json_documents_stays_an_array() {
+    let mut d = doc(
+        json!({ "get": { "operationId": "ImageAttestations", "parameters": [
+        { "name": "platform", "in": "query", "schema": { "type": "array", "items": { "type": "string" } }, "explode": true,
+          "description": "JSON-encoded OCI platform to select the image variant" },
+        { "name": "platform", "in": "query", "schema": { "type": "string" }, "description": "JSON-encoded OCI platform" }
+    ], "responses": {} } }),
+    );
+    apply_all(&mut d, &on("docker"));
+    let params = d.pointer("/paths/~1x/get/parameters").unwrap();
+    assert_eq!(params[0]["x-berth-encoding"], json!("json-each"));
+    assert_eq!(params[0]["schema"]["type"], json!("array"));
+    assert_eq!(params[0]["schema"]["items"]["type"], json!("object"));
+    assert_eq!(params[1]["x-berth-encoding"], json!("json"));
+    assert_eq!(params[1]["schema"]["type"], json!("object"));
+}
+
+#[test]
+fn exec_start_bodies_become_required() {
+    let mut d = doc(json!({ "post": { "operationId": "ExecStart",
+        "requestBody": { "content": { "application/json": { "schema": { "type": "object" } } } }, "responses": {} } }));
+    let applied = apply_all(&mut d, &on("docker"));
+    assert!(applied.iter().any(|a| a.name == "exec-start-body"));
+    assert_eq!(
+        d.pointer("/paths/~1x/post/requestBody/required"),
+        Some(&json!(true))
+    );
+}
+
+#[test]
+fn the_stats_schema_is_borrowed_with_what_it_refers_to() {
+    let lender = json!({ "components": { "schemas": {
+        "ContainerStatsResponse": { "type": "object", "properties": {
+            "cpu_stats": { "$ref": "#/components/schemas/ContainerCPUStats" } } },
+        "ContainerCPUStats": { "type": "object", "properties": {
+            "cpu_usage": { "$ref": "#/components/schemas/ContainerCPUUsage" } } },
+        "ContainerCPUUsage": { "type": "object" },
+        "Unrelated": { "type": "string" }
+    } } });
+    let mut d = json!({ "paths": { "/containers/{id}/stats": { "get": {
+        "operationId": "ContainerStats", "responses": { "200": { "description": "ok",
+            "content": { "application/json": { "schema": { "type": "object" } } } } } } } },
+        "components": { "schemas": {} } });
+    let context = Context {
+        engine: "docker",
+        lender: Some(&lender),
+    };
+    let applied = apply_all(&mut d, &context);
+    let borrowed = applied
+        .iter()
+        .find(|a| a.name == "borrowed-stats-schema")
+        .expect("borrowed");
+    assert_eq!(borrowed.count, 3, "the schema and the two it refers to");
+    assert!(d.pointer("/components/schemas/Unrelated").is_none());
+    assert_eq!(
+        d.pointer("/paths/~1containers~1{id}~1stats/get/x-berth-item/$ref"),
+        Some(&json!("#/components/schemas/ContainerStatsResponse"))
+    );
+    assert!(
+        apply_all(&mut d, &context)
+            .iter()
+            .all(|a| a.name != "borrowed-stats-schema"),
+        "idempotent"
+    );
+}
+
+#[test]
+fn a_missing_lender_is_an_error_naming_the_place() {
+    let dir = std::env::temp_dir().join(format!("berth-lender-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("v1.30.yaml");
+    let d = json!({ "paths": { "/containers/{id}/stats": { "get": {} } }, "components": { "schemas": {} } });
+    let error = lender_for(&spec, "docker", &d).unwrap_err().to_string();
+    assert!(error.contains("v1.30.yaml"), "{error}");
+    assert!(error.contains("v1.48.yaml"), "{error}");
+    assert!(error.contains("stats"), "{error}");
+    assert!(lender_for(&spec, "podman", &d).unwrap().is_none());
+}
