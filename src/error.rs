@@ -102,6 +102,28 @@ impl Error {
         }
     }
 
+    /// The variant's name (`"Timeout"`, `"Api"`, ...): what tracing records of a failed
+    /// call, since messages may quote the engine.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidUri { .. } => "InvalidUri",
+            Error::Config { .. } => "Config",
+            Error::InvalidRequest { .. } => "InvalidRequest",
+            Error::Connect { .. } => "Connect",
+            Error::Timeout { .. } => "Timeout",
+            Error::Ssh { .. } => "Ssh",
+            Error::Tls { .. } => "Tls",
+            Error::RequestBody { .. } => "RequestBody",
+            Error::Transport { .. } => "Transport",
+            Error::Api(_) => "Api",
+            Error::Decode { .. } => "Decode",
+            Error::UnexpectedStatus { .. } => "UnexpectedStatus",
+            Error::Stream { .. } => "Stream",
+            Error::UnsupportedVersion { .. } => "UnsupportedVersion",
+            Error::Io(_) => "Io",
+        }
+    }
+
     /// The raw body the engine sent with this error, if any: readable even when the call
     /// was a streaming one.
     ///

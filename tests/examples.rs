@@ -42,6 +42,8 @@ mod registry_auth;
 mod stream_logs;
 #[path = "../examples/swarm.rs"]
 mod swarm;
+#[path = "../examples/tracing.rs"]
+mod tracing_spans;
 
 macro_rules! examples {
     ($($engine:ident: $name:ident),* $(,)?) => {
@@ -100,4 +102,5 @@ examples! {
     podman: podman_apis,
     docker: data_driven,
     docker: swarm,
+    docker: tracing_spans,
 }
