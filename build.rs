@@ -14,18 +14,18 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let specs = root.join("specs");
     let manifest_path = specs.join("manifest.json");
-    println!("cargo:rerun-if-changed={}", manifest_path.display());
+    // The whole folder: a spec may borrow from another (the stats schema from v1.48).
+    println!("cargo:rerun-if-changed={}", specs.display());
     let manifest = Manifest::read(&manifest_path).unwrap_or_else(|e| fail(&e));
 
-    // engine → [(module, version, file name)]
-    let mut enabled: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    // engine → [(module, version, file name, feature)]
+    let mut enabled: BTreeMap<String, Vec<(String, String, String, String)>> = BTreeMap::new();
     for spec in &manifest.specs {
         println!("cargo:rerun-if-env-changed={}", spec.feature_env());
         if std::env::var_os(spec.feature_env()).is_none() {
             continue;
         }
         let path = spec.path(&specs);
-        println!("cargo:rerun-if-changed={}", path.display());
         let generated =
             berth_codegen::generate(&path, &manifest.meta(spec)).unwrap_or_else(|e| fail(&e));
         let file_name = format!("{}_{}.rs", spec.engine, spec.module);
@@ -34,6 +34,7 @@ fn main() {
             spec.module.clone(),
             spec.version.clone(),
             file_name,
+            spec.feature.clone(),
         ));
     }
 
@@ -45,10 +46,16 @@ fn main() {
             "/// The {engine} engine: one module per API version enabled by a Cargo feature."
         );
         let _ = writeln!(tree, "pub mod {engine} {{");
-        for (module, version, file) in versions {
+        for (module, version, file, feature) in versions {
             let _ = writeln!(
                 tree,
-                "    /// The {engine} API {version}, generated from its vendored spec."
+                "    /// The {engine} API {version}, generated from its vendored spec: `ops` holds \
+                 every operation, each category module lists its own, `models` the types.\n    ///\n    \
+                 /// Cargo feature: `{feature}`."
+            );
+            let _ = writeln!(
+                tree,
+                "    #[cfg_attr(docsrs, doc(cfg(feature = \"{feature}\")))]"
             );
             // The descriptions are the engine's own markdown: its style is not ours to lint.
             let _ = writeln!(
@@ -60,7 +67,7 @@ fn main() {
                 "    pub mod {module} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{file}\")); }}"
             );
         }
-        if let Some((module, version, _)) = versions.last() {
+        if let Some((module, version, _, _)) = versions.last() {
             let _ = writeln!(
                 tree,
                 "    /// The newest enabled {engine} API version ({version}): code written against \
@@ -74,7 +81,7 @@ fn main() {
         );
         let list: Vec<String> = versions
             .iter()
-            .map(|(m, _, _)| format!("&{m}::API"))
+            .map(|(m, _, _, _)| format!("&{m}::API"))
             .collect();
         let _ = writeln!(
             tree,

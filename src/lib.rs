@@ -4,17 +4,44 @@
 //! ```no_run
 //! # #[cfg(feature = "docker-v1_55")]
 //! # async fn demo() -> berth::Result<()> {
-//! use berth::docker::v1_55::containers::ContainerList;
-//! let client = berth::Client::new("unix:///var/run/docker.sock")?;
+//! use berth::docker::v1_55::ops::ContainerList;
+//! let client = berth::Client::docker_from_env()?.build()?;
 //! let containers = client.invoke(ContainerList { all: Some(true), ..Default::default() }).await?;
 //! # Ok(()) }
 //! ```
 //!
-//! Every scenario of the original guide is an example under `examples/`, run by the tests
-//! against real engines: `pull_image`, `build_image`, `create_start_container`,
-//! `create_network`, `stream_logs`, `attach_stdin`, `registry_auth`, `mtls`,
-//! `multiple_values`, `archive_get`, `archive_put`, `raw_requests`, `error_body`,
-//! `podman_apis`, `data_driven`, `swarm` and the `tour`.
+//! # Finding an operation
+//!
+//! Operations are named by the engines' own `operationId`s, the names of Docker's and
+//! Podman's API references (`ContainerList`, `ImageCreate`, `ContainerCreateLibpod`).
+//! - `berth::docker::v1_55::ops` holds every operation of that version in one flat list,
+//!   each with its answer type (`ContainerList`, `ContainerListResponse`).
+//! - The same types live in one module per category of the spec (`containers`, `images`,
+//!   `exec`, `_ping`, Podman's `libpod::containers`); each category's page lists its
+//!   operations with their method, path and summary. Types shared by operations are in
+//!   `models`.
+//! - Each operation's page links to its engine's API reference.
+//! - By name, at run time: [`dynamic`] lists categories and operations and invokes one with
+//!   JSON parameters.
+//! - `berth::docker::newest` is the newest Docker version enabled.
+//!
+//! # Cargo features
+//!
+//! One feature per engine version: `docker-v1_25` … `docker-v1_55`, `podman-v4_9`,
+//! `podman-v5_1_0`, and the umbrellas `docker`, `podman`, `full`. Default: the newest Docker
+//! version and `tls` (HTTPS and mTLS endpoints, rustls). A version module's page says which
+//! feature enables it. These docs show Podman, Docker v1.41, v1.44 and v1.55.
+//!
+//! # Examples
+//!
+//! Every scenario of the original guide is an example under `examples/` (shipped with the
+//! crate), run by the tests against real engines: `pull_image`, `build_image`,
+//! `create_start_container`, `create_network`, `stream_logs`, `attach_stdin`,
+//! `registry_auth`, `mtls`, `multiple_values`, `archive_get`, `archive_put`,
+//! `raw_requests`, `error_body`, `podman_apis`, `data_driven`, `swarm`, `tracing` and the
+//! `tour`.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod macros;
 
@@ -49,3 +76,13 @@ pub use tables::{
 pub use version::{ServerVersion, VersionPolicy};
 
 include!(concat!(env!("OUT_DIR"), "/engines.rs"));
+
+// The README's Rust blocks compile as doctests (the quick start as written).
+#[cfg(all(
+    doctest,
+    feature = "docker-v1_41",
+    feature = "docker-v1_55",
+    feature = "podman-v5_1_0"
+))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

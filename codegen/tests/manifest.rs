@@ -136,6 +136,24 @@ fn every_spec_has_a_feature_and_every_version_feature_a_spec() {
         "the default enables exactly the newest Docker version ({}); run scripts/fetch-specs update or edit Cargo.toml's `default`",
         newest_docker.feature
     );
+    // docs.rs documents it too, beside versions of the manifest only.
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let docs_rs = cargo
+        .split("[package.metadata.docs.rs]\nfeatures = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("a [package.metadata.docs.rs] features list");
+    let listed: Vec<&str> = docs_rs.split('"').skip(1).step_by(2).collect();
+    assert!(
+        listed.contains(&newest_docker.feature.as_str()),
+        "docs.rs documents the newest Docker version: {listed:?}"
+    );
+    for feature in listed {
+        assert!(
+            names.contains(feature),
+            "docs.rs asks for feature `{feature}`, which Cargo.toml does not declare"
+        );
+    }
 }
 
 /// Every spec generates with every request typed and at least 96% of success answers

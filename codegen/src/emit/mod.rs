@@ -23,6 +23,9 @@ pub fn tokens(api: &Api) -> TokenStream {
     let mut info_scope = Scope::new();
     info_scope.reserve("API");
     let mut rows = Vec::new();
+    // Every operation with its response type, for the flat `ops` module.
+    let mut flat: Vec<TokenStream> = Vec::new();
+    let mut flat_names = std::collections::BTreeSet::new();
     // namespace → category modules
     let mut namespaces: BTreeMap<Option<String>, Vec<TokenStream>> = BTreeMap::new();
     for (category, ops) in api.categories() {
@@ -32,15 +35,25 @@ pub fn tokens(api: &Api) -> TokenStream {
             .collect();
         let module_ident = types::ident(&module(&category.name));
         let body = operations::category(&category, &ops, &infos, &api.engine);
+        let path = match &category.namespace {
+            Some(ns) => {
+                let ns = types::ident(&module(ns));
+                quote!(#ns::#module_ident)
+            }
+            None => quote!(#module_ident),
+        };
         for info in &infos {
             let info = quote::format_ident!("{}", info);
-            rows.push(match &category.namespace {
-                Some(ns) => {
-                    let ns = types::ident(&module(ns));
-                    quote!(#ns::#module_ident::#info)
-                }
-                None => quote!(#module_ident::#info),
-            });
+            rows.push(quote!(#path::#info));
+        }
+        for op in &ops {
+            // Operation ids are unique in a spec; should two categories ever share one,
+            // the first keeps the flat name and the other stays reachable by category.
+            if flat_names.insert(op.id.clone()) {
+                let name = types::ident(&op.id);
+                let response = quote::format_ident!("{}Response", op.id);
+                flat.push(quote!(pub use super::#path::{#name, #response};));
+            }
         }
         namespaces
             .entry(category.namespace.clone())
@@ -69,9 +82,23 @@ pub fn tokens(api: &Api) -> TokenStream {
     }
     let api_static = tables::api_static(api, &rows);
     let models = types::models(api);
+    let ops_doc = format!(
+        " Every operation of the {} API {} in one place, with its response type: \
+         `ops::{}` is the same type as in its category's module.",
+        api.engine,
+        api.version,
+        api.operations
+            .first()
+            .map(|op| op.id.as_str())
+            .unwrap_or("X")
+    );
     quote! {
         #api_static
         #models
+        #[doc = #ops_doc]
+        pub mod ops {
+            #(#flat)*
+        }
         #modules
     }
 }

@@ -29,13 +29,29 @@ pub fn category(
         .iter()
         .zip(infos)
         .map(|(op, info)| operation(op, info, &models, &root));
-    let module_doc = format!(
-        " `{}` operations of the {engine} API (the original's category `{}`).",
+    let mut module_doc = vec![format!(
+        " `{}` operations of the {engine} API (the original's category `{}`):",
         category.qualified(),
         category.qualified()
-    );
+    )];
+    module_doc.push(String::new());
+    for op in ops {
+        let summary = op
+            .summary
+            .as_deref()
+            .map(|s| sanitize(s.trim()).replace('\n', " "))
+            .unwrap_or_default();
+        module_doc.push(format!(
+            " - [`{}`] `{} {}`{}{}",
+            op.id,
+            op.method.as_str(),
+            op.path,
+            if summary.is_empty() { "" } else { ": " },
+            summary
+        ));
+    }
     quote! {
-        #![doc = #module_doc]
+        #(#![doc = #module_doc])*
         #(#items)*
     }
 }
