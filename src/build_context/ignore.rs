@@ -94,7 +94,11 @@ impl Matcher {
     /// `MatchesUsingParentResults`, what the CLI's archiver walks with: a pattern that
     /// matched the parent matches the child; the others are tested against the child only
     /// (against its parents too when there is no parent result: a top-level entry).
-    pub(crate) fn excludes_under(&self, file: &str, parent: Option<&ParentMatches>) -> (bool, ParentMatches) {
+    pub(crate) fn excludes_under(
+        &self,
+        file: &str,
+        parent: Option<&ParentMatches>,
+    ) -> (bool, ParentMatches) {
         let mut matched = false;
         let mut info = vec![false; self.patterns.len()];
         for (i, pattern) in self.patterns.iter().enumerate() {
@@ -143,17 +147,32 @@ mod tests {
         let file = "\u{feff}# comment\n\n  \n *.tmp  \r\n #not a comment\n/abs/path\n!  /keep/./me/ \n!\nsub//dir/../x\n/\n";
         assert_eq!(
             read_patterns(file.as_bytes()),
-            vec!["*.tmp", "#not a comment", "abs/path", "!keep/me", "!", "sub/x", "/"]
+            vec![
+                "*.tmp",
+                "#not a comment",
+                "abs/path",
+                "!keep/me",
+                "!",
+                "sub/x",
+                "/"
+            ]
         );
         // A BOM only counts on the first line; no final newline is needed.
-        assert_eq!(read_patterns("a\n\u{feff}b".as_bytes()), vec!["a", "\u{feff}b"]);
+        assert_eq!(
+            read_patterns("a\n\u{feff}b".as_bytes()),
+            vec!["a", "\u{feff}b"]
+        );
         assert!(read_patterns(b"").is_empty());
     }
 
     #[test]
     fn a_lone_exclamation_mark_is_refused() {
-        assert!(Matcher::new(&read_patterns(b"!\n")).unwrap_err().contains("illegal exclusion"));
-        assert!(Matcher::new(&read_patterns(b"[\n")).unwrap_err().contains("syntax error"));
+        assert!(Matcher::new(&read_patterns(b"!\n"))
+            .unwrap_err()
+            .contains("illegal exclusion"));
+        assert!(Matcher::new(&read_patterns(b"[\n"))
+            .unwrap_err()
+            .contains("syntax error"));
     }
 
     #[test]

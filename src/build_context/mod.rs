@@ -324,9 +324,7 @@ fn open(dir: &Path, dockerfile: Option<&Path>) -> io::Result<BuildContext> {
         None => {
             let default = root.join("Dockerfile");
             let lower = root.join("dockerfile");
-            let missing = |p: &Path| {
-                matches!(p.symlink_metadata(), Err(e) if e.kind() == io::ErrorKind::NotFound)
-            };
+            let missing = |p: &Path| matches!(p.symlink_metadata(), Err(e) if e.kind() == io::ErrorKind::NotFound);
             if missing(&default) && !missing(&lower) {
                 lower
             } else {
@@ -335,7 +333,10 @@ fn open(dir: &Path, dockerfile: Option<&Path>) -> io::Result<BuildContext> {
         }
     };
     let resolved = std::fs::canonicalize(&candidate).map_err(|e| {
-        fail(e.kind(), format!("cannot locate the Dockerfile {}: {e}", candidate.display()))
+        fail(
+            e.kind(),
+            format!("cannot locate the Dockerfile {}: {e}", candidate.display()),
+        )
     })?;
     let dockerfile = match resolved.strip_prefix(&root) {
         Ok(rel) if resolved.is_file() => rel
@@ -344,7 +345,10 @@ fn open(dir: &Path, dockerfile: Option<&Path>) -> io::Result<BuildContext> {
             .collect::<Option<Vec<_>>>()
             .map(|names| names.join("/"))
             .ok_or_else(|| {
-                fail(io::ErrorKind::InvalidInput, format!("the Dockerfile's path {} is not UTF-8", rel.display()))
+                fail(
+                    io::ErrorKind::InvalidInput,
+                    format!("the Dockerfile's path {} is not UTF-8", rel.display()),
+                )
             })?,
         Ok(_) => {
             return Err(fail(
@@ -355,14 +359,18 @@ fn open(dir: &Path, dockerfile: Option<&Path>) -> io::Result<BuildContext> {
         Err(_) => {
             return Err(fail(
                 io::ErrorKind::InvalidInput,
-                format!("the Dockerfile {} must be within the build context", resolved.display()),
+                format!(
+                    "the Dockerfile {} must be within the build context",
+                    resolved.display()
+                ),
             ))
         }
     };
 
     // The engine reads both files from the context: when the patterns leave one out, an
     // exception for it goes at the end (the CLI appends the same `!name`).
-    let bad_pattern = |why: String| fail(io::ErrorKind::InvalidData, format!(".dockerignore: {why}"));
+    let bad_pattern =
+        |why: String| fail(io::ErrorKind::InvalidData, format!(".dockerignore: {why}"));
     for keep in [".dockerignore", dockerfile.as_str()] {
         if Matcher::new(&patterns).map_err(bad_pattern)?.excludes(keep) {
             patterns.push(format!("!{keep}"));

@@ -393,10 +393,18 @@ mod tests {
     fn check(text: &str, yes: &[&str], no: &[&str]) {
         let p = pattern(text);
         for path in yes {
-            assert!(p.matches(path), "{text:?} should match {path:?} ({:?})", p.kind);
+            assert!(
+                p.matches(path),
+                "{text:?} should match {path:?} ({:?})",
+                p.kind
+            );
         }
         for path in no {
-            assert!(!p.matches(path), "{text:?} should not match {path:?} ({:?})", p.kind);
+            assert!(
+                !p.matches(path),
+                "{text:?} should not match {path:?} ({:?})",
+                p.kind
+            );
         }
     }
 
@@ -447,7 +455,11 @@ mod tests {
             &["somedir/temporary.txt", "temp"],
         );
         // `temp?`: one character after temp, in the root only.
-        check("temp?", &["tempa", "tempb"], &["temp", "tempab", "a/tempa", "temp/"]);
+        check(
+            "temp?",
+            &["tempa", "tempb"],
+            &["temp", "tempab", "a/tempa", "temp/"],
+        );
         // `**/*.go`: any .go file, the root included.
         check(
             "**/*.go",
@@ -466,7 +478,11 @@ mod tests {
 
     #[test]
     fn double_star_spans_directories() {
-        check("a/**/b", &["a/b", "a/x/b", "a/x/y/b"], &["a/xb", "b", "a/b/c"]);
+        check(
+            "a/**/b",
+            &["a/b", "a/x/b", "a/x/y/b"],
+            &["a/xb", "b", "a/b/c"],
+        );
         check("**/b", &["b", "a/b", "a/x/b"], &["ab", "b/c"]);
         check("dir/**", &["dir/", "dir/x", "dir/x/y"], &["dir", "dirx"]);
         check("**", &["a", "a/b/c"], &[]);
@@ -488,7 +504,11 @@ mod tests {
         check("[\\]]", &["]"], &["\\"]);
         check("[\\-a]", &["-", "a"], &["b"]);
         check("x[.]y", &["x.y"], &["xzy"]);
-        check("file[0-9].txt", &["file3.txt"], &["filex.txt", "file10.txt"]);
+        check(
+            "file[0-9].txt",
+            &["file3.txt"],
+            &["filex.txt", "file10.txt"],
+        );
         check("é[é-ë]", &["éê"], &["ée"]);
     }
 
@@ -521,14 +541,29 @@ mod tests {
         assert!(p.exclusion);
         assert_eq!(p.text, "a/b");
         assert!(Pattern::parse("   ").unwrap().is_none());
-        assert!(Pattern::parse("!").unwrap_err().contains("illegal exclusion"));
+        assert!(Pattern::parse("!")
+            .unwrap_err()
+            .contains("illegal exclusion"));
     }
 
     #[test]
     fn bad_patterns_are_refused() {
         for bad in [
-            "[", "[]", "[a", "a[]b", "[a-]", "[-a]", "[^]", "a\\", "[z-a]", "[*]", "[?]", "x\\b",
-            "\\pL", "[[:alpha:]]", "[\\",
+            "[",
+            "[]",
+            "[a",
+            "a[]b",
+            "[a-]",
+            "[-a]",
+            "[^]",
+            "a\\",
+            "[z-a]",
+            "[*]",
+            "[?]",
+            "x\\b",
+            "\\pL",
+            "[[:alpha:]]",
+            "[\\",
         ] {
             assert!(Pattern::parse(bad).is_err(), "{bad:?} should be refused");
         }

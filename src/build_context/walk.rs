@@ -93,7 +93,10 @@ impl ChannelWriter {
 impl Write for ChannelWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.closed {
-            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the body was closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the body was closed",
+            ));
         }
         let n = data.len().min(CHUNK - self.buffer.len());
         self.buffer.extend_from_slice(&data[..n]);
@@ -129,7 +132,9 @@ impl Read for Exact {
                 _ => Err(self.changed("grew")),
             };
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         match self.file.read(&mut buf[..want])? {
             0 => Err(self.changed("shrank")),
             n => {
@@ -166,7 +171,11 @@ impl Walker<'_> {
         rel: &Path,
         parent: Option<&ParentMatches>,
     ) -> io::Result<()> {
-        let shown = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
+        let shown = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
         let at = |what: &'static str| move |e: io::Error| with_path(e, what, shown);
         let mut names = fs::read_dir(dir)
             .map_err(at("listing"))?
@@ -210,7 +219,10 @@ impl Walker<'_> {
         header.set_mode(mode(meta));
         header.set_uid(0);
         header.set_gid(0);
-        let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
         header.set_mtime(mtime.map_or(0, |d| d.as_secs()));
         header.set_size(0);
         let kind = meta.file_type();
@@ -300,7 +312,9 @@ fn special<W: Write>(
     _: &Path,
     _: &Metadata,
 ) -> io::Result<()> {
-    Err(io::Error::other("a file that is neither a directory, a regular file nor a link"))
+    Err(io::Error::other(
+        "a file that is neither a directory, a regular file nor a link",
+    ))
 }
 
 /// Linux's `dev_t` layout (glibc's `major`/`minor`).
@@ -313,7 +327,9 @@ fn device_numbers(rdev: u64) -> io::Result<(u32, u32)> {
 
 #[cfg(all(unix, not(target_os = "linux")))]
 fn device_numbers(_: u64) -> io::Result<(u32, u32)> {
-    Err(io::Error::other("device files are only supported in a build context on Linux"))
+    Err(io::Error::other(
+        "device files are only supported in a build context on Linux",
+    ))
 }
 
 /// Permission bits with setuid, setgid and sticky, as Go's `FileInfoHeader` keeps them.
