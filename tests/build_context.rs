@@ -552,3 +552,57 @@ async fn a_failing_file_fails_the_build_and_names_it() {
         .unwrap_err();
     assert!(missing.is_not_found(), "nothing was tagged: {missing}");
 }
+
+/// Podman's libpod build takes the same body. (Its spec declares no body for
+/// `ImageBuildLibpod`, so the call is a raw request.) Podman applies `.dockerignore` on
+/// its side too, so this proves the tar and the Dockerfile option, not the filtering.
+#[cfg(feature = "podman-v5_1_0")]
+#[tokio::test]
+async fn podman_libpod_build_takes_the_same_body() {
+    let Some(client) = common::podman().await else {
+        return;
+    };
+    let cleanup = Cleanup::new(&client);
+    let tag = format!("localhost/berth-it/{}:latest", common::unique("podctx"));
+    cleanup.image(tag.clone());
+    let tree = Tree::new("ctx-podman");
+    let dockerfile = format!(
+        "FROM localhost/{}\nCOPY . /ctx\nRUN test -e /ctx/kept.txt && test ! -e /ctx/app.log && test -L /ctx/link\n",
+        common::test_image()
+    );
+    tree.file(".dockerignore", "*.log\n")
+        .file("build/Containerfile", &dockerfile)
+        .file("kept.txt", "kept")
+        .file("app.log", "")
+        .symlink("link", "kept.txt");
+    let context = BuildContext::options()
+        .dockerfile("build/Containerfile")
+        .from_dir(&tree.0)
+        .await
+        .unwrap();
+    let answer = within(
+        180,
+        "libpod build",
+        client
+            .request(berth::Method::Post, "/v5.1.0/libpod/build")
+            .query("t", tag.clone())
+            .query("dockerfile", context.dockerfile())
+            .body(context.into_body(), "application/x-tar")
+            .send(),
+    )
+    .await
+    .expect("libpod build");
+    let text = answer.text().unwrap();
+    let mut output = String::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let item: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(item.get("error").is_none(), "the build failed: {text}");
+        output.push_str(item["stream"].as_str().unwrap_or(""));
+    }
+    assert!(output.contains("COPY . /ctx"), "{output}");
+    client
+        .request(berth::Method::Get, format!("/images/{tag}/json"))
+        .send()
+        .await
+        .expect("the image was tagged");
+}
