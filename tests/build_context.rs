@@ -421,9 +421,11 @@ async fn dockerd_builds_exactly_what_dockerignore_leaves() {
     let tag = format!("berth-it/{}:latest", common::unique("ctxbuild"));
     cleanup.image(tag.clone());
     let tree = Tree::new("ctx-docker");
+    // Longer than a tar header's 100 bytes: sent in a GNU long-name record.
+    let long = format!("{}/{}.txt", "d".repeat(70), "f".repeat(60));
     let dockerfile = format!(
         "FROM {}\nCOPY . /ctx\n\
-         RUN test -e /ctx/kept.txt && test -e /ctx/keep.log && test -e /ctx/vendor/keep.txt \
+         RUN test -e /ctx/{long} && test -e /ctx/kept.txt && test -e /ctx/keep.log && test -e /ctx/vendor/keep.txt \
          && test -e /ctx/docs/readme.md && test -L /ctx/link && test \"$(readlink /ctx/link)\" = kept.txt \
          && test \"$(stat -c %a /ctx/run.sh)\" = 750\n\
          RUN test ! -e /ctx/app.log && test ! -e /ctx/target && test ! -e /ctx/secret \
@@ -447,6 +449,7 @@ async fn dockerd_builds_exactly_what_dockerignore_leaves() {
     .file("docs/a/b/x.tmp", "")
     .file("vendor/drop.txt", "")
     .file("vendor/keep.txt", "")
+    .file(&long, "")
     .symlink("link", "kept.txt");
     std::fs::set_permissions(tree.path("run.sh"), std::fs::Permissions::from_mode(0o750)).unwrap();
 
@@ -538,6 +541,7 @@ async fn a_failing_file_fails_the_build_and_names_it() {
     let error = outcome.expect_err("a truncated context cannot build");
     match &error {
         Error::RequestBody { operation, message } => {
+            eprintln!("the build failed with: {error}");
             assert_eq!(operation, "ImageBuild");
             assert!(
                 message.contains("zz-big") && message.contains("shrank"),
