@@ -46,6 +46,7 @@
 mod macros;
 
 pub mod auth;
+pub mod build_context;
 mod client;
 mod de;
 pub mod dynamic;
