@@ -1,11 +1,12 @@
-//! API versions against the real dockerd (API 1.41 here) with the default features: the
+//! API versions against the real dockerd (API 1.41 here) with the default features (so
+//! `newest` is the default, newest Docker version, whatever it is): the
 //! newest module negotiates down to the server as Docker's own client does, `Strict` fails
 //! early and clearly, `Off` lets the server decide. Against small local servers: a module
 //! older than the server's minimum fails under every checking policy, and the version
 //! probe is named in the errors it causes. Also the write timeout, against a server that
 //! never reads.
 
-#![cfg(feature = "docker-v1_41")]
+#![cfg(all(feature = "docker-v1_41", feature = "default"))]
 
 mod common;
 

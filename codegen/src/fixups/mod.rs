@@ -99,6 +99,11 @@ pub const FIXUPS: &[Fixup] = &[
         apply: podman::undocumented_json_bodies,
     },
     Fixup {
+        name: "libpod-build-body",
+        reason: "Podman's libpod build reads a tar build context, but its spec declares no body",
+        apply: podman::libpod_build_body,
+    },
+    Fixup {
         name: "tar-request-bodies",
         reason: "tar bodies are `type: string` with JSON or octet-stream content types; dockerd's build wants application/x-tar",
         apply: params::tar_request_bodies,

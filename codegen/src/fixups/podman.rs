@@ -177,3 +177,27 @@ pub(super) fn empty_auth_config(document: &mut Value, context: &Context) -> usiz
         _ => 0,
     }
 }
+
+/// Podman's libpod build reads a tar build context from the body, as Docker's does, but
+/// its spec declares no body at all.
+pub(super) fn libpod_build_body(document: &mut Value, context: &Context) -> usize {
+    if context.engine != "podman" {
+        return 0;
+    }
+    let mut count = 0;
+    for op in operations(document) {
+        if op.get("operationId").and_then(Value::as_str) == Some("ImageBuildLibpod")
+            && !op.contains_key("requestBody")
+        {
+            op.insert(
+                "requestBody".into(),
+                json!({
+                    "description": "The build context: a tar archive, optionally compressed (gzip, bzip2, xz).",
+                    "content": { "application/x-tar": { "schema": { "type": "string", "format": "binary" } } }
+                }),
+            );
+            count += 1;
+        }
+    }
+    count
+}

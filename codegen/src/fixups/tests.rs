@@ -197,3 +197,17 @@ fn a_missing_lender_is_an_error_naming_the_place() {
     assert!(error.contains("stats"), "{error}");
     assert!(lender_for(&spec, "podman", &d).unwrap().is_none());
 }
+
+#[test]
+fn the_libpod_build_gets_its_tar_body() {
+    let mut d = doc(json!({ "post": { "operationId": "ImageBuildLibpod", "responses": {} } }));
+    let applied = apply_all(&mut d, &on("podman"));
+    assert!(applied.iter().any(|a| a.name == "libpod-build-body"));
+    assert_eq!(
+        d.pointer("/paths/~1x/post/requestBody/content/application~1x-tar/schema/type"),
+        Some(&json!("string"))
+    );
+    assert!(apply_all(&mut d, &on("podman"))
+        .iter()
+        .all(|a| a.name != "libpod-build-body"));
+}
