@@ -19,6 +19,8 @@
 mod macros;
 
 pub mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 mod de;
 pub mod dynamic;
