@@ -31,7 +31,11 @@ pub fn run(docker: &Client) -> support::Result {
         name: Some(support::unique("blocking")),
         body: models::ContainerCreateBody {
             image: Some(support::test_image()),
-            cmd: Some(vec!["sh".into(), "-c".into(), "cat /srv/greeting; echo bye >&2".into()]),
+            cmd: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                "cat /tmp/greeting; echo bye >&2".into(),
+            ]),
             ..Default::default()
         },
         ..Default::default()
@@ -50,7 +54,7 @@ fn upload_run_read(docker: &Client, id: &str) -> support::Result {
     let archive = support::tar_of(&[("greeting", 0o644, b"hello from berth::blocking\n")])?;
     docker.invoke(containers::PutContainerArchive {
         id: id.to_string(),
-        path: "/srv".into(),
+        path: "/tmp".into(),
         body: berth::Body::from_std_reader(std::io::Cursor::new(archive)),
         ..Default::default()
     })?;
@@ -70,7 +74,11 @@ fn upload_run_read(docker: &Client, id: &str) -> support::Result {
     let mut said = String::new();
     for frame in logs.frames() {
         let frame = frame?;
-        print!("{:?}: {}", frame.stream, String::from_utf8_lossy(&frame.data));
+        print!(
+            "{:?}: {}",
+            frame.stream,
+            String::from_utf8_lossy(&frame.data)
+        );
         said.push_str(&String::from_utf8_lossy(&frame.data));
     }
     if !said.contains("hello from berth::blocking") {
@@ -80,11 +88,15 @@ fn upload_run_read(docker: &Client, id: &str) -> support::Result {
     // An archive download is a `std::io::Read`: the `tar` crate reads it as it arrives.
     let archive = docker.invoke(containers::ContainerArchive {
         id: id.to_string(),
-        path: "/srv".into(),
+        path: "/tmp".into(),
     })?;
     for entry in tar::Archive::new(archive).entries()? {
         let entry = entry?;
-        println!("in the archive: {} ({} bytes)", entry.path()?.display(), entry.size());
+        println!(
+            "in the archive: {} ({} bytes)",
+            entry.path()?.display(),
+            entry.size()
+        );
     }
     Ok(())
 }

@@ -84,7 +84,11 @@ fn interactive() -> models::ContainerCreateBody {
 
 fn basic_auth() -> String {
     use base64::Engine as _;
-    let pair = format!("{}:{}", common::registry_user(), common::registry_password());
+    let pair = format!(
+        "{}:{}",
+        common::registry_user(),
+        common::registry_password()
+    );
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(pair)
@@ -157,11 +161,15 @@ fn blocking_pull_with_progress() {
         statuses.push(item.expect("a progress item").status.unwrap_or_default());
     }
     assert!(
-        statuses.iter().any(|s| s.contains(&format!("Digest: {digest}"))),
+        statuses
+            .iter()
+            .any(|s| s.contains(&format!("Digest: {digest}"))),
         "{statuses:?}"
     );
     assert!(
-        statuses.iter().any(|s| s.contains("Downloaded newer image")),
+        statuses
+            .iter()
+            .any(|s| s.contains("Downloaded newer image")),
         "{statuses:?}"
     );
     let pulled = client
@@ -211,7 +219,10 @@ fn blocking_build_with_progress() {
         output.push_str(item.stream.as_deref().unwrap_or(""));
         built = built.or(item.aux.and_then(|aux| aux.id));
     }
-    assert!(output.contains("built-by-blocking"), "the step ran: {output}");
+    assert!(
+        output.contains("built-by-blocking"),
+        "the step ran: {output}"
+    );
     let image = client
         .invoke(images::ImageInspect { name: tag.clone() })
         .expect("the built image");
@@ -277,7 +288,10 @@ fn blocking_attach_stdin_echo() {
         stdin.flush().expect("flush stdin");
         let mut echoed = String::new();
         while echoed.len() < line.len() {
-            let frame = output.next().expect("output before the end").expect("frame");
+            let frame = output
+                .next()
+                .expect("output before the end")
+                .expect("frame");
             assert_eq!(frame.stream, StreamKind::Stdout);
             echoed.push_str(&String::from_utf8_lossy(&frame.data));
         }

@@ -40,10 +40,13 @@ impl Body {
                         other => break other,
                     }
                 };
-                (reader, read.map(|n| {
-                    buf.truncate(n);
-                    Bytes::from(buf)
-                })))
+                (
+                    reader,
+                    read.map(|n| {
+                        buf.truncate(n);
+                        Bytes::from(buf)
+                    }),
+                )
             })
             .await
             // The reader panicked (or the runtime is shutting down).

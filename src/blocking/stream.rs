@@ -81,7 +81,7 @@ pub struct Iter<S> {
 }
 
 impl<S> Iter<S> {
-    pub(crate) fn new(stream: S, runtime: Arc<Runtime>) -> Iter<S> {
+    fn new(stream: S, runtime: Arc<Runtime>) -> Iter<S> {
         Iter { stream, runtime }
     }
 
@@ -91,7 +91,7 @@ impl<S> Iter<S> {
     }
 }
 
-impl<T> Iter<JsonLines<T>> {
+impl<T: serde::de::DeserializeOwned> Iter<JsonLines<T>> {
     /// The longest line accepted: see [`JsonLines::max_line_length`].
     pub fn max_line_length(self, bytes: usize) -> Self {
         Iter {
