@@ -569,3 +569,73 @@ fn blocking_example() {
     let Some(client) = docker() else { return };
     example::run(&client).unwrap_or_else(|e| panic!("examples/blocking.rs: {e}"));
 }
+
+/// Podman's libpod API through the blocking client: the same client, another engine.
+#[cfg(feature = "podman-v5_1_0")]
+#[test]
+fn blocking_podman_libpod_calls() {
+    use berth::podman::v5_1_0::libpod;
+    let uri = common::podman_uri();
+    let client = Client::builder(uri.clone())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .build_blocking()
+        .expect("a podman client");
+    match client
+        .request(Method::Get, "/_ping")
+        .send()
+        .and_then(|r| r.text())
+    {
+        Ok(body) if body == "OK" => {}
+        other => {
+            common::unavailable::<()>("podman", &uri, &format!("/_ping: {other:?}"));
+            return;
+        }
+    }
+    let info = client
+        .invoke(libpod::info::SystemInfoLibpod {})
+        .expect("SystemInfoLibpod");
+    assert!(info.host.is_some(), "{info:?}");
+    let cleanup = Cleanup::new_at(client.endpoint());
+    let name = common::unique("podman-blocking");
+    let created = client
+        .invoke(containers::ContainerCreate {
+            name: Some(name.clone()),
+            body: models::ContainerCreateBody {
+                image: Some(common::test_image()),
+                cmd: Some(vec!["true".into()]),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .expect("ContainerCreate through podman's compatible API");
+    cleanup.container(created.id.clone());
+    let listed = client
+        .invoke(libpod::containers::ContainerListLibpod {
+            all: Some(true),
+            ..Default::default()
+        })
+        .expect("ContainerListLibpod");
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.id.as_deref() == Some(created.id.as_str())),
+        "{name} among {listed:?}"
+    );
+}
+
+// What crosses threads, checked when this file compiles: a client shared by reference,
+// streams and stdin moved to another thread.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<Client>();
+    sync::<Client>();
+    send::<berth::blocking::Reader>();
+    send::<berth::blocking::Iter<berth::JsonLines<models::CreateImageInfo>>>();
+    send::<berth::blocking::Iter<berth::FrameStream>>();
+    send::<berth::blocking::Multiplexed>();
+    send::<berth::blocking::Upgraded>();
+    send::<berth::blocking::UpgradedWriter>();
+    send::<berth::blocking::RawResponse>();
+};
