@@ -15,6 +15,9 @@
 //! `create_network`, `stream_logs`, `attach_stdin`, `registry_auth`, `mtls`,
 //! `multiple_values`, `archive_get`, `archive_put`, `raw_requests`, `error_body`,
 //! `podman_apis`, `data_driven`, `swarm` and the `tour`.
+//!
+//! Without async: `berth::blocking` (feature `blocking`) makes the same calls from plain
+//! threads, streams as iterators and `std::io::Read`; see `examples/blocking.rs`.
 
 mod macros;
 

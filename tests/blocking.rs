@@ -639,3 +639,84 @@ const _: fn() = || {
     send::<berth::blocking::UpgradedWriter>();
     send::<berth::blocking::RawResponse>();
 };
+
+/// A `Read` that gives what a channel sends it, blocking in between (a pipe, a slow disk).
+struct ChannelReader {
+    chunks: std::sync::mpsc::Receiver<Vec<u8>>,
+    left: std::io::Cursor<Vec<u8>>,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.left.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            match self.chunks.recv() {
+                Ok(chunk) => self.left = std::io::Cursor::new(chunk),
+                Err(_) => return Ok(0), // the sender is gone: the end
+            }
+        }
+    }
+}
+
+/// A request body whose `Read` blocks does not stall the client: other calls through it
+/// go on meanwhile (the reads run on the runtime's blocking threads), and the upload
+/// completes once the reader has its bytes.
+#[test]
+fn blocking_slow_body_reader_does_not_stall_other_calls() {
+    let Some(client) = docker() else { return };
+    let cleanup = Cleanup::new_at(client.endpoint());
+    let id = create(&client, &cleanup, &["true"], Default::default());
+    let (send, chunks) = std::sync::mpsc::channel();
+    let reader = ChannelReader {
+        chunks,
+        left: Default::default(),
+    };
+    let upload = {
+        let (client, id) = (client.clone(), id.clone());
+        std::thread::spawn(move || {
+            client.invoke(containers::PutContainerArchive {
+                id,
+                path: "/tmp".into(),
+                body: Body::from_std_reader(reader),
+                ..Default::default()
+            })
+        })
+    };
+    let archive = common::tar_of(&[("slow.txt", 0o644, b"it came in the end")]);
+    let (head, tail) = archive.split_at(700);
+    send.send(head.to_vec()).unwrap();
+    // The upload waits on its reader; calls through the same client go on.
+    // (On a thread: a stalled runtime would hang the call, and this test is to fail.)
+    let (answered, answers) = std::sync::mpsc::channel();
+    let pinger = client.clone();
+    std::thread::spawn(move || {
+        for _ in 0..5 {
+            let _ = answered.send(pinger.invoke(_ping::SystemPing {}));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    for _ in 0..5 {
+        let answer = answers.recv_timeout(Duration::from_secs(10));
+        assert_eq!(
+            answer.expect("a ping while the upload waits").unwrap(),
+            "OK"
+        );
+    }
+    assert!(!upload.is_finished(), "the upload waits for its reader");
+    send.send(tail.to_vec()).unwrap();
+    drop(send);
+    upload.join().unwrap().expect("PutContainerArchive");
+    let mut reader = client
+        .invoke(containers::ContainerArchive {
+            id,
+            path: "/tmp/slow.txt".into(),
+        })
+        .expect("ContainerArchive");
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).unwrap();
+    let file = common::file_in_tar(&bytes, "slow.txt").expect("slow.txt");
+    assert_eq!(file, b"it came in the end");
+}
