@@ -11,7 +11,7 @@ const CHUNK: usize = 64 << 10;
 
 impl Body {
     /// A body read from any `std::io::Read` (a file, a pipe, a `tar::Builder`'s output)
-    /// as it is sent, in chunks of up to 64 KiB. The reads run on the runtime's blocking
+    /// as it is sent, in chunks of up to 64 KiB (feature `blocking`). The reads run on the runtime's blocking
     /// threads (`spawn_blocking`), never on the thread that drives the connections, so a
     /// slow reader stalls only its own request. A read error fails the call with
     /// [`Error::RequestBody`](crate::Error::RequestBody). Works with the async client too,

@@ -84,11 +84,6 @@ impl<S> Iter<S> {
     fn new(stream: S, runtime: Arc<Runtime>) -> Iter<S> {
         Iter { stream, runtime }
     }
-
-    /// The async stream, without the runtime that drives it.
-    pub fn into_inner(self) -> S {
-        self.stream
-    }
 }
 
 impl<T: serde::de::DeserializeOwned> Iter<JsonLines<T>> {
