@@ -77,6 +77,11 @@ pub enum Error {
     },
     /// An I/O error on a stream or hijacked connection.
     Io(std::io::Error),
+    /// A call of the blocking client (`berth::blocking`, feature `blocking`) was made on a
+    /// thread that is inside an async runtime: a task, a `block_on`, a `spawn_blocking`
+    /// closure or an entered runtime. Blocking there could stall that runtime, so it is
+    /// refused; use `berth::Client` with `.await` there, or a thread of your own.
+    InsideRuntime { operation: String },
 }
 
 /// An error status from the engine: its message, and the whole body.
@@ -173,6 +178,11 @@ impl fmt::Display for Error {
                 "{operation}: API version {requested} is not supported by the server (it speaks {server_min} to {server_max})"
             ),
             Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::InsideRuntime { operation } => write!(
+                f,
+                "{operation}: berth::blocking cannot be used on a thread inside an async runtime \
+                 (a task, block_on or spawn_blocking): use berth::Client with .await there, or call from a thread of your own"
+            ),
         }
     }
 }

@@ -30,7 +30,7 @@
 //! One feature per engine version: `docker-v1_25` … `docker-v1_55`, `podman-v4_9`,
 //! `podman-v5_1_0`, and the umbrellas `docker`, `podman`, `full`. Default: the newest Docker
 //! version and `tls` (HTTPS and mTLS endpoints, rustls). A version module's page says which
-//! feature enables it. These docs show Podman, Docker v1.41, v1.44 and v1.55.
+//! feature enables it. These docs show Podman, Docker v1.41, v1.44 and v1.55, and `blocking`.
 //!
 //! # Examples
 //!
@@ -40,12 +40,25 @@
 //! `registry_auth`, `mtls`, `multiple_values`, `archive_get`, `archive_put`,
 //! `raw_requests`, `error_body`, `podman_apis`, `data_driven`, `swarm`, `tracing` and the
 //! `tour`.
+//!
+//! # Without async
+//!
+//! `berth::blocking` (feature `blocking`) makes the same calls from plain threads, with
+//! streams as iterators and `std::io::Read`; see `examples/blocking.rs`.
+//!
+//! # Building images
+//!
+//! [`build_context::BuildContext`] streams a directory as a build context, honouring
+//! `.dockerignore` as the docker CLI does; see `examples/build_image.rs`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod macros;
 
 pub mod auth;
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 pub mod build_context;
 mod client;
 mod de;

@@ -8,7 +8,7 @@ mod upgraded;
 pub use bytes_stream::ByteStream;
 pub use frames::{Frame, FrameStream, Multiplexed, StreamKind};
 pub use json_lines::JsonLines;
-pub use upgraded::Upgraded;
+pub use upgraded::{Upgraded, UpgradedWriter};
 
 /// Whether `item` is the last a decoding stream gives: its end, or its first error.
 fn is_last<T>(item: &std::task::Poll<Option<crate::Result<T>>>) -> bool {

@@ -211,6 +211,14 @@ impl Cleanup {
         self.items.lock().unwrap().push(item);
     }
 
+    /// For an engine given by its endpoint URI (a blocking client's `endpoint()`).
+    pub fn new_at(uri: &str) -> Cleanup {
+        Cleanup {
+            uri: uri.to_string(),
+            items: Mutex::new(Vec::new()),
+        }
+    }
+
     pub fn container(&self, id_or_name: impl Into<String>) {
         self.push(Resource::Container(id_or_name.into()));
     }
