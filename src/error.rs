@@ -126,6 +126,7 @@ impl Error {
             Error::Stream { .. } => "Stream",
             Error::UnsupportedVersion { .. } => "UnsupportedVersion",
             Error::Io(_) => "Io",
+            Error::InsideRuntime { .. } => "InsideRuntime",
         }
     }
 
