@@ -96,7 +96,8 @@ include!(concat!(env!("OUT_DIR"), "/engines.rs"));
     doctest,
     feature = "docker-v1_41",
     feature = "docker-v1_55",
-    feature = "podman-v5_1_0"
+    feature = "podman-v5_1_0",
+    feature = "blocking"
 ))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
