@@ -44,7 +44,8 @@ enum Format {
 }
 
 /// Where stored credentials are read from: files in order (the first that holds
-/// credentials for a registry wins), and the `PATH` their helpers are found on.
+/// credentials for a registry wins), and the `PATH` their helpers are found on. The files
+/// are read at each lookup, so a `docker login` in the meantime is seen.
 ///
 /// ```no_run
 /// # #[cfg(feature = "docker-v1_41")]
