@@ -38,7 +38,11 @@ fn precedence_is_the_clis() {
     let c = DockerContext::resolve(&env).unwrap();
     assert_eq!(
         (c.name(), c.host(), c.chosen_by()),
-        ("from-file", "tcp://file:2375", &ContextSource::ConfigFile(config))
+        (
+            "from-file",
+            "tcp://file:2375",
+            &ContextSource::ConfigFile(config)
+        )
     );
 
     let env = env.set("DOCKER_CONTEXT", "from-var");
@@ -64,7 +68,10 @@ fn precedence_is_the_clis() {
         )
     );
     let c = DockerContext::load(&env, "from-var").unwrap();
-    assert_eq!((c.host(), c.chosen_by()), ("tcp://var:2375", &ContextSource::Named));
+    assert_eq!(
+        (c.host(), c.chosen_by()),
+        ("tcp://var:2375", &ContextSource::Named)
+    );
 
     // `default` by name is the environment's endpoint.
     let env = env.unset("DOCKER_HOST").set("DOCKER_CONTEXT", "default");
@@ -111,8 +118,15 @@ fn a_context_carries_its_tls_files_and_skip_verify() {
 
     // No TLS files, no skip: plain TCP. A unix or ssh host never takes TLS.
     with_context(&dir, "plain", r#"{"Host":"tcp://10.0.0.9:2375"}"#);
-    assert!(DockerContext::load(&env_for(&dir), "plain").unwrap().tls().is_none());
-    let id = with_context(&dir, "ssh", r#"{"Host":"ssh://me@builder:22","SkipTLSVerify":true}"#);
+    assert!(DockerContext::load(&env_for(&dir), "plain")
+        .unwrap()
+        .tls()
+        .is_none());
+    let id = with_context(
+        &dir,
+        "ssh",
+        r#"{"Host":"ssh://me@builder:22","SkipTLSVerify":true}"#,
+    );
     dir.write(&format!("contexts/tls/{id}/docker/ca.pem"), "CA");
     let c = DockerContext::load(&env_for(&dir), "ssh").unwrap();
     assert_eq!((c.host(), c.tls().is_none()), ("ssh://me@builder:22", true));
@@ -135,8 +149,14 @@ fn missing_and_malformed_contexts_say_which_and_where() {
             named_by,
             path,
         } => {
-            assert_eq!((name.as_str(), named_by.as_str()), ("nope", "DOCKER_CONTEXT"));
-            assert!(path.ends_with(format!("contexts/meta/{id}/meta.json")), "{path:?}");
+            assert_eq!(
+                (name.as_str(), named_by.as_str()),
+                ("nope", "DOCKER_CONTEXT")
+            );
+            assert!(
+                path.ends_with(format!("contexts/meta/{id}/meta.json")),
+                "{path:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -217,7 +237,11 @@ fn docker_tls_variables_behave_as_in_the_cli() {
         "{e:?}"
     );
     no_ca.write("ca.pem", "CA");
-    let tls = DockerContext::resolve(&env).unwrap().tls().cloned().unwrap();
+    let tls = DockerContext::resolve(&env)
+        .unwrap()
+        .tls()
+        .cloned()
+        .unwrap();
     assert!(tls.cert.is_none() && tls.key.is_none());
 
     // DOCKER_CERT_PATH defaults to the docker config directory.

@@ -114,12 +114,11 @@ impl std::fmt::Debug for Environment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Values are paths and endpoint URIs; a URI loses any password all the same.
         f.debug_map()
-            .entries(self.vars.iter().map(|(k, v)| {
-                (
-                    k,
-                    crate::redact::uri_for_display(&v.to_string_lossy().into_owned()),
-                )
-            }))
+            .entries(
+                self.vars
+                    .iter()
+                    .map(|(k, v)| (k, crate::redact::uri_for_display(&v.to_string_lossy()))),
+            )
             .finish()
     }
 }
@@ -157,7 +156,10 @@ mod tests {
             .set("DOCKER_CONTEXT", "ci");
         assert_eq!(env.get("DOCKER_HOST"), None);
         assert_eq!(env.get("DOCKER_CONTEXT"), Some("ci"));
-        assert!(env.docker_config_dir().is_err(), "no HOME, no DOCKER_CONFIG");
+        assert!(
+            env.docker_config_dir().is_err(),
+            "no HOME, no DOCKER_CONFIG"
+        );
         let env = env.set("HOME", "/home/me");
         assert_eq!(
             env.docker_config_dir().unwrap(),
@@ -165,7 +167,10 @@ mod tests {
         );
         let process = Environment::process();
         assert!(process.vars.keys().all(|k| KNOWN.contains(&k.as_str())));
-        let shown = format!("{:?}", Environment::empty().set("DOCKER_HOST", "https://u:pw@h:1"));
+        let shown = format!(
+            "{:?}",
+            Environment::empty().set("DOCKER_HOST", "https://u:pw@h:1")
+        );
         assert!(!shown.contains("pw"), "{shown}");
     }
 }

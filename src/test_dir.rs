@@ -9,7 +9,8 @@ impl TestDir {
     pub(crate) fn new(what: &str) -> TestDir {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("berth-unit-{what}-{}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("berth-unit-{what}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("test dir");
         TestDir(dir)

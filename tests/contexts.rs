@@ -86,7 +86,10 @@ fn cert(file: &str) -> PathBuf {
 /// `tcp://127.0.0.1:2376`: contexts name TLS endpoints with tcp://, as the CLI writes them.
 fn tls_tcp_host() -> String {
     let uri = common::docker_tls_uri();
-    format!("tcp://{}", uri.split_once("://").map_or(&*uri, |(_, rest)| rest))
+    format!(
+        "tcp://{}",
+        uri.split_once("://").map_or(&*uri, |(_, rest)| rest)
+    )
 }
 
 async fn ping(builder: ClientBuilder) -> berth::Result<String> {
@@ -204,9 +207,11 @@ async fn an_ssh_context_reaches_dockerd_through_sshd() {
     assert_eq!(context.chosen_by(), &ContextSource::ConfigFile(config));
     assert_eq!(context.host(), host);
     assert!(context.tls().is_none());
-    let builder = context
-        .client_builder()
-        .ssh(SshOptions::new().identity_file(&key).known_hosts(&known_hosts));
+    let builder = context.client_builder().ssh(
+        SshOptions::new()
+            .identity_file(&key)
+            .known_hosts(&known_hosts),
+    );
     match ping(builder).await {
         Ok(pinged) => assert_eq!(pinged, "OK"),
         Err(e @ Error::Ssh { .. }) => {
@@ -219,7 +224,11 @@ async fn an_ssh_context_reaches_dockerd_through_sshd() {
 #[test]
 fn a_context_that_does_not_exist_is_a_clear_error() {
     let dir = ConfigDir::new("ctx-missing");
-    std::fs::write(dir.0.join("config.json"), r#"{"currentContext": "berth-gone"}"#).unwrap();
+    std::fs::write(
+        dir.0.join("config.json"),
+        r#"{"currentContext": "berth-gone"}"#,
+    )
+    .unwrap();
     let e = DockerContext::resolve(&dir.env()).unwrap_err();
     let text = e.to_string();
     assert!(

@@ -100,7 +100,11 @@ async fn engines() -> Option<Client> {
 /// Tags the test image as `<registry>/berth-creds/<unique>:v1` and pushes it with the
 /// store's credentials for it: the repository and the pushed digest.
 async fn push(client: &Client, cleanup: &Cleanup, store: &CredentialStore) -> (String, String) {
-    let repo = format!("{}/berth-creds/{}", common::registry(), common::unique("push"));
+    let repo = format!(
+        "{}/berth-creds/{}",
+        common::registry(),
+        common::unique("push")
+    );
     cleanup.image(format!("{repo}:v1"));
     client
         .invoke(images::ImageTag {
@@ -115,7 +119,10 @@ async fn push(client: &Client, cleanup: &Cleanup, store: &CredentialStore) -> (S
         .await
         .expect("stored credentials")
         .expect("credentials for the registry are stored");
-    assert_eq!(auth.serveraddress.as_deref(), Some(common::registry().as_str()));
+    assert_eq!(
+        auth.serveraddress.as_deref(),
+        Some(common::registry().as_str())
+    );
     let pushing = client
         .invoke(images::ImagePush {
             name: repo.clone(),
@@ -256,9 +263,7 @@ async fn push_and_build_with_credentials_from_a_helper() {
             t: Some(tag.clone()),
             rm: Some(true),
             x_registry_config: Some(config),
-            body: Some(
-                common::tar_of(&[("Dockerfile", 0o644, dockerfile.as_bytes())]).into(),
-            ),
+            body: Some(common::tar_of(&[("Dockerfile", 0o644, dockerfile.as_bytes())]).into()),
             ..Default::default()
         })
         .await
@@ -281,10 +286,7 @@ async fn push_and_build_with_credentials_from_a_helper() {
 #[tokio::test]
 async fn failing_and_missing_helpers_are_errors_naming_them() {
     let scratch = Scratch::new("creds-failing");
-    scratch.helper(
-        "berthfail",
-        "echo 'the keychain is locked' >&2\nexit 4\n",
-    );
+    scratch.helper("berthfail", "echo 'the keychain is locked' >&2\nexit 4\n");
     let registry = common::registry();
     let image = format!("{registry}/berth-creds/app:1");
 

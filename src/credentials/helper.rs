@@ -54,7 +54,10 @@ impl fmt::Display for HelperFailure {
             }
             HelperFailure::Failed { status, output } => write!(f, "failed ({status}): {output}"),
             HelperFailure::BadAnswer { detail } => {
-                write!(f, "answered something that is not a helper's JSON: {detail}")
+                write!(
+                    f,
+                    "answered something that is not a helper's JSON: {detail}"
+                )
             }
             HelperFailure::TimedOut { after } => {
                 write!(f, "did not answer within {after:?} and was killed")
@@ -92,8 +95,8 @@ impl Helper<'_> {
         let Some(stdout) = self.run("get", server, &action)? else {
             return Ok(None);
         };
-        let answer: Answer = serde_json::from_slice(&stdout)
-            .map_err(|e| self.error(&action, bad_answer(&e)))?;
+        let answer: Answer =
+            serde_json::from_slice(&stdout).map_err(|e| self.error(&action, bad_answer(&e)))?;
         let server = if answer.server_url.is_empty() {
             server.to_string()
         } else {
@@ -111,8 +114,8 @@ impl Helper<'_> {
         let Some(stdout) = self.run("list", "", "list")? else {
             return Ok(Vec::new());
         };
-        let servers: BTreeMap<String, String> = serde_json::from_slice(&stdout)
-            .map_err(|e| self.error("list", bad_answer(&e)))?;
+        let servers: BTreeMap<String, String> =
+            serde_json::from_slice(&stdout).map_err(|e| self.error("list", bad_answer(&e)))?;
         Ok(servers.into_keys().collect())
     }
 
@@ -182,8 +185,7 @@ impl Helper<'_> {
 
     /// The helper's path: the first executable `docker-credential-<name>` on the search path.
     fn find(&self) -> std::result::Result<PathBuf, HelperFailure> {
-        if self.name.is_empty() || self.name.contains(['/', '\\']) || self.name.starts_with('.')
-        {
+        if self.name.is_empty() || self.name.contains(['/', '\\']) || self.name.starts_with('.') {
             return Err(HelperFailure::InvalidName);
         }
         let program = self.program();

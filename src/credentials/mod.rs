@@ -11,7 +11,7 @@
 //! Credential helpers (`docker-credential-<name>`) are looked up on the `PATH` of the
 //! [`Environment`] the store was made from, so a program (or a test) can point at helpers
 //! of its own without changing the process's `PATH`. A helper that is missing or fails is
-//! an [`Error::CredentialHelper`] naming it, never an anonymous pull instead.
+//! an [`Error::CredentialHelper`](crate::Error::CredentialHelper) naming it, never an anonymous pull instead.
 
 pub(crate) mod config_file;
 mod helper;

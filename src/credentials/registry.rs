@@ -137,7 +137,10 @@ mod tests {
 
     #[test]
     fn keys_normalize_like_the_cli() {
-        assert_eq!(normalize_key("https://127.0.0.1:5000/v1/"), "127.0.0.1:5000");
+        assert_eq!(
+            normalize_key("https://127.0.0.1:5000/v1/"),
+            "127.0.0.1:5000"
+        );
         assert_eq!(normalize_key("http://r:5000"), "r:5000");
         assert_eq!(normalize_key("r:5000"), "r:5000");
         for hub in [

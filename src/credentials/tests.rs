@@ -66,7 +66,12 @@ fn auths_match_as_the_cli_matches_them() {
     assert_eq!(local.username.as_deref(), Some("local"));
     assert_eq!(local.password.as_deref(), Some(SECRET));
     assert_eq!(local.serveraddress.as_deref(), Some("127.0.0.1:5000"));
-    for hub in ["busybox", "me/app:1", "docker.io/library/busybox", "index.docker.io/x/y"] {
+    for hub in [
+        "busybox",
+        "me/app:1",
+        "docker.io/library/busybox",
+        "index.docker.io/x/y",
+    ] {
         let auth = store.for_image_blocking(hub).unwrap().unwrap();
         assert_eq!(auth.username.as_deref(), Some("hub"), "{hub}");
         assert_eq!(auth.serveraddress.as_deref(), Some(DOCKER_HUB));
@@ -184,7 +189,10 @@ fn helpers_that_fail_are_errors_naming_them() {
         "bin/docker-credential-broken",
         &format!("echo 'keychain is locked' >&2\necho '{SECRET}-not-shown' >/dev/null\nexit 3\n"),
     );
-    dir.script("bin/docker-credential-garbled", &format!("echo '{{\"Secret\": {SECRET}'\n"));
+    dir.script(
+        "bin/docker-credential-garbled",
+        &format!("echo '{{\"Secret\": {SECRET}'\n"),
+    );
     dir.script("bin/docker-credential-slow", "sleep 5\n");
     let env = env_for(&dir);
     let config = |store: &str| {
@@ -195,7 +203,9 @@ fn helpers_that_fail_are_errors_naming_them() {
         CredentialStore::docker(&env).unwrap()
     };
 
-    let e = config("broken").for_registry_blocking("r:5000").unwrap_err();
+    let e = config("broken")
+        .for_registry_blocking("r:5000")
+        .unwrap_err();
     match &e {
         Error::CredentialHelper {
             helper,
@@ -210,17 +220,31 @@ fn helpers_that_fail_are_errors_naming_them() {
     }
     assert!(e.to_string().contains("exit status: 3"), "{e}");
 
-    let e = config("absent").for_registry_blocking("r:5000").unwrap_err();
+    let e = config("absent")
+        .for_registry_blocking("r:5000")
+        .unwrap_err();
     assert!(
         matches!(&e, Error::CredentialHelper { helper, failure: HelperFailure::NotFound { .. }, .. }
             if helper == "docker-credential-absent"),
         "{e:?}"
     );
-    assert!(e.to_string().contains(&dir.path().join("bin").display().to_string()), "{e}");
-
-    let e = config("garbled").for_registry_blocking("r:5000").unwrap_err();
     assert!(
-        matches!(&e, Error::CredentialHelper { failure: HelperFailure::BadAnswer { .. }, .. }),
+        e.to_string()
+            .contains(&dir.path().join("bin").display().to_string()),
+        "{e}"
+    );
+
+    let e = config("garbled")
+        .for_registry_blocking("r:5000")
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::CredentialHelper {
+                failure: HelperFailure::BadAnswer { .. },
+                ..
+            }
+        ),
         "{e:?}"
     );
     assert!(!format!("{e} {e:?}").contains(SECRET), "{e:?}");
@@ -235,7 +259,10 @@ fn helpers_that_fail_are_errors_naming_them() {
             if action == "list"),
         "{e:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(4), "the slow helper was killed");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the slow helper was killed"
+    );
 }
 
 #[test]
