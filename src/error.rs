@@ -151,6 +151,9 @@ impl Error {
             Error::UnsupportedVersion { .. } => "UnsupportedVersion",
             Error::Io(_) => "Io",
             Error::InsideRuntime { .. } => "InsideRuntime",
+            Error::ContextNotFound { .. } => "ContextNotFound",
+            Error::ConfigFile { .. } => "ConfigFile",
+            Error::CredentialHelper { .. } => "CredentialHelper",
         }
     }
 
