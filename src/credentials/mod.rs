@@ -87,10 +87,10 @@ impl CredentialStore {
         Ok(CredentialStore::new(env, vec![(file, Format::Docker)]))
     }
 
-    /// Podman's files, as containers/image reads them: `$REGISTRY_AUTH_FILE`,
+    /// Podman's files, in this order: `$REGISTRY_AUTH_FILE`,
     /// `$XDG_RUNTIME_DIR/containers/auth.json`, `$XDG_CONFIG_HOME/containers/auth.json`
-    /// (`~/.config/containers/auth.json`), then the docker CLI's `config.json`. Files
-    /// that do not exist are skipped.
+    /// (`~/.config/containers/auth.json`), then the docker CLI's `config.json`; the first
+    /// that holds credentials for a registry wins. Files that do not exist are skipped.
     ///
     /// ```no_run
     /// # async fn demo() -> berth::Result<()> {
