@@ -222,16 +222,15 @@ impl Client {
         }
     }
 
-    /// Docker's defaults: `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`),
-    /// else `unix:///var/run/docker.sock`.
+    /// The engine the docker CLI would use: `DOCKER_HOST` (with `DOCKER_TLS`,
+    /// `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`), else the context named by `DOCKER_CONTEXT`,
+    /// else `currentContext` in `config.json`, else `unix:///var/run/docker.sock`. See
+    /// [`DockerContext`](crate::context::DockerContext) for the details, and for
+    /// resolving against variables of your own.
     /// Example: `examples/support/mod.rs` (how every example finds its engine).
     pub fn docker_from_env() -> crate::Result<ClientBuilder> {
-        let found = crate::env::docker()?;
-        let builder = Client::builder(found.uri);
-        Ok(match found.tls {
-            Some(tls) => builder.tls(tls),
-            None => builder,
-        })
+        let env = crate::env::Environment::process();
+        Ok(crate::context::DockerContext::resolve(&env)?.client_builder())
     }
 
     /// Podman's defaults: `CONTAINER_HOST`, else `$XDG_RUNTIME_DIR/podman/podman.sock`,

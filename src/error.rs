@@ -82,6 +82,30 @@ pub enum Error {
     /// closure or an entered runtime. Blocking there could stall that runtime, so it is
     /// refused; use `berth::Client` with `.await` there, or a thread of your own.
     InsideRuntime { operation: String },
+    /// A docker context named by `DOCKER_CONTEXT`, by `currentContext` in `config.json`,
+    /// or by [`DockerContext::load`](crate::context::DockerContext::load) does not exist:
+    /// `path` is the `meta.json` that was looked for.
+    ContextNotFound {
+        name: String,
+        /// What named it: `DOCKER_CONTEXT`, `currentContext in /home/me/.docker/config.json`.
+        named_by: String,
+        path: std::path::PathBuf,
+    },
+    /// A file of the engines' tools cannot be read or does not parse: the docker CLI's
+    /// `config.json`, a context's `meta.json` or TLS files, Podman's `auth.json`. The
+    /// message never quotes the file's values (they may be credentials).
+    ConfigFile {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    /// A credential helper (`docker-credential-<name>`, named by `credsStore` or
+    /// `credHelpers`) is missing or failed; `action` is what it was asked (`get
+    /// 127.0.0.1:5000`, `list`). Never an anonymous pull in its place.
+    CredentialHelper {
+        helper: String,
+        action: String,
+        failure: crate::credentials::HelperFailure,
+    },
 }
 
 /// An error status from the engine: its message, and the whole body.
@@ -127,6 +151,9 @@ impl Error {
             Error::UnsupportedVersion { .. } => "UnsupportedVersion",
             Error::Io(_) => "Io",
             Error::InsideRuntime { .. } => "InsideRuntime",
+            Error::ContextNotFound { .. } => "ContextNotFound",
+            Error::ConfigFile { .. } => "ConfigFile",
+            Error::CredentialHelper { .. } => "CredentialHelper",
         }
     }
 
@@ -184,6 +211,15 @@ impl fmt::Display for Error {
                 "{operation}: berth::blocking cannot be used on a thread inside an async runtime \
                  (a task, block_on or spawn_blocking): use berth::Client with .await there, or call from a thread of your own"
             ),
+            Error::ContextNotFound { name, named_by, path } => write!(
+                f,
+                "docker context {name:?} (named by {named_by}) does not exist: there is no {}",
+                path.display()
+            ),
+            Error::ConfigFile { path, message } => write!(f, "cannot use {}: {message}", path.display()),
+            Error::CredentialHelper { helper, action, failure } => {
+                write!(f, "credential helper {helper} ({action}): {failure}")
+            }
         }
     }
 }

@@ -61,9 +61,11 @@ pub mod auth;
 pub mod blocking;
 pub mod build_context;
 mod client;
+pub mod context;
+pub mod credentials;
 mod de;
 pub mod dynamic;
-mod env;
+pub mod env;
 mod error;
 mod failure;
 mod http;
@@ -74,6 +76,8 @@ mod response;
 mod socket;
 pub mod stream;
 mod tables;
+#[cfg(test)]
+mod test_dir;
 pub mod version;
 
 pub use client::{Client, ClientBuilder, RawRequest};

@@ -220,3 +220,46 @@ async fn a_refused_login_does_not_echo_the_password() {
     eprintln!("the pull failed: {error}");
     hidden("ImageCreate's error", &format!("{error} {error:?}"));
 }
+
+/// Stored credentials: what a lookup gives, the build's whole config, and the error of a
+/// file whose value is malformed, however printed, do not show the secret.
+#[tokio::test]
+async fn stored_credentials() {
+    use base64::Engine as _;
+    use berth::credentials::CredentialStore;
+    let dir = std::env::temp_dir().join(common::unique("secrets-store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("config.json");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("me:{SECRET}"));
+    std::fs::write(
+        &file,
+        format!(r#"{{"auths": {{"r:5000": {{"auth": "{basic}", "identitytoken": "{SECRET}"}}}}}}"#),
+    )
+    .unwrap();
+    let env = berth::env::Environment::empty();
+    let store = CredentialStore::docker_file(&file, &env);
+    let auth = store.for_image("r:5000/a").await.unwrap().unwrap();
+    assert_eq!(auth.password.as_deref(), Some(SECRET), "the value is there");
+    debug_hides("a stored RegistryAuth", &auth);
+    debug_hides("all stored credentials", &store.all().await.unwrap());
+    debug_hides("CredentialStore", &store);
+
+    std::fs::write(
+        &file,
+        format!(r#"{{"auths": {{"r:5000": {{"auth": {{"{SECRET}": 1}}}}}}}}"#),
+    )
+    .unwrap();
+    let error = store.for_image("r:5000/a").await.unwrap_err();
+    hidden(
+        "a malformed config.json's error",
+        &format!("{error} {error:?}"),
+    );
+    std::fs::write(
+        &file,
+        format!(r#"{{"auths": {{"r:5000": {{"auth": "{SECRET}"}}}}}}"#),
+    )
+    .unwrap();
+    let error = store.for_image("r:5000/a").await.unwrap_err();
+    hidden("a bad auth's error", &format!("{error} {error:?}"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -85,6 +85,7 @@ async fn mtls_without_a_client_certificate_is_refused() {
         ca: Some(ca),
         cert: None,
         key: None,
+        ..Default::default()
     };
     let client = Client::builder(common::docker_tls_uri())
         .tls(tls)
@@ -175,6 +176,7 @@ async fn bad_tls_material_is_a_config_error() {
         ca: None,
         cert: Some(b"-----BEGIN CERTIFICATE-----".to_vec()),
         key: None,
+        ..Default::default()
     };
     let error = Client::builder("https://127.0.0.1:2376")
         .tls(cert_only)

@@ -91,6 +91,16 @@ pub struct TlsMaterial {
     pub ca: Option<Vec<u8>>,
     pub cert: Option<Vec<u8>>,
     pub key: Option<Vec<u8>>,
+    /// **Dangerous.** When `true`, the engine's certificate is not verified at all: not
+    /// against a CA, not against the host name, not for expiry. Anyone who can intercept
+    /// the connection can pose as the engine, read everything sent to it (registry
+    /// credentials, secrets, files) and answer in its place. The connection is still
+    /// encrypted, and a client certificate is still offered.
+    ///
+    /// It exists because the docker CLI has it: `DOCKER_TLS=1` without
+    /// `DOCKER_TLS_VERIFY`, and a context's `SkipTLSVerify`, mean exactly this. Prefer
+    /// giving the engine's CA in [`ca`](Self::ca). See [`TlsMaterial::danger_skip_verify`].
+    pub insecure_skip_verify: bool,
 }
 
 impl std::fmt::Debug for TlsMaterial {
@@ -99,6 +109,7 @@ impl std::fmt::Debug for TlsMaterial {
             .field("ca", &self.ca.as_ref().map(Vec::len))
             .field("cert", &self.cert.as_ref().map(Vec::len))
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
             .finish()
     }
 }
@@ -114,7 +125,24 @@ impl TlsMaterial {
             ca: Some(ca.into()),
             cert: Some(cert.into()),
             key: Some(key.into()),
+            insecure_skip_verify: false,
         }
+    }
+
+    /// **Dangerous**: turns off every check of the engine's certificate (see
+    /// [`insecure_skip_verify`](Self::insecure_skip_verify) for what that gives away).
+    /// Any CA given is then unused; a client certificate is still offered.
+    ///
+    /// ```no_run
+    /// # fn demo() -> berth::Result<()> {
+    /// // A throwaway engine with a self-signed certificate, on a network you trust.
+    /// let tls = berth::TlsMaterial::default().danger_skip_verify();
+    /// let client = berth::Client::builder("https://10.0.0.7:2376").tls(tls).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn danger_skip_verify(mut self) -> Self {
+        self.insecure_skip_verify = true;
+        self
     }
 
     /// From PEM files (`ca.pem`, `cert.pem`, `key.pem`).

@@ -66,29 +66,22 @@ impl Connector {
     pub(crate) fn new(tls: Option<&TlsMaterial>, host: &str) -> Result<Connector> {
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|e| config_error(format!("{host:?} cannot be a TLS server name: {e}")))?;
-        let mut roots = rustls::RootCertStore::empty();
-        match tls.and_then(|t| t.ca.as_deref()) {
-            Some(ca) => {
-                for cert in certs_of(ca, "CA")? {
-                    roots
-                        .add(cert)
-                        .map_err(|e| config_error(format!("bad CA certificate: {e}")))?;
-                }
-            }
-            None => {
-                let system = rustls_native_certs::load_native_certs().certs;
-                if roots.add_parsable_certificates(system).0 == 0 {
-                    return Err(config_error(
-                        "no CA was given and the system has no CA certificates",
-                    ));
-                }
-            }
-        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
+        let versions = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| config_error(e.to_string()))?
-            .with_root_certificates(roots);
+            .map_err(|e| config_error(e.to_string()))?;
+        let skip_verify = tls.is_some_and(|t| t.insecure_skip_verify);
+        let builder = if skip_verify {
+            // Asked for in so many words (`TlsMaterial::insecure_skip_verify`, documented
+            // as dangerous): the docker CLI's `--tls` without `--tlsverify`.
+            versions
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyServerCertificate(
+                    provider.signature_verification_algorithms,
+                )))
+        } else {
+            versions.with_root_certificates(roots(tls)?)
+        };
         let pair = client_pair(tls)?;
         let config = match pair {
             Some((cert, key)) => {
@@ -143,6 +136,71 @@ impl Connector {
             ),
             None => tls.to_string(),
         })
+    }
+}
+
+/// The CAs the engine's certificate must chain to: the material's, else the system's.
+fn roots(tls: Option<&TlsMaterial>) -> Result<rustls::RootCertStore> {
+    let mut roots = rustls::RootCertStore::empty();
+    match tls.and_then(|t| t.ca.as_deref()) {
+        Some(ca) => {
+            for cert in certs_of(ca, "CA")? {
+                roots
+                    .add(cert)
+                    .map_err(|e| config_error(format!("bad CA certificate: {e}")))?;
+            }
+        }
+        None => {
+            let system = rustls_native_certs::load_native_certs().certs;
+            if roots.add_parsable_certificates(system).0 == 0 {
+                return Err(config_error(
+                    "no CA was given and the system has no CA certificates",
+                ));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Accepts any server certificate (`TlsMaterial::insecure_skip_verify`), as Go's
+/// `InsecureSkipVerify` does: no chain, name or expiry check. The handshake signatures are
+/// still checked against the certificate's key, so the session is at least bound to the
+/// certificate that was shown.
+#[derive(Debug)]
+struct AnyServerCertificate(rustls::crypto::WebPkiSupportedAlgorithms);
+
+impl rustls::client::danger::ServerCertVerifier for AnyServerCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_schemes()
     }
 }
 
