@@ -1,6 +1,7 @@
 //! Every failure is a typed `Error` that says what happened and keeps what the engine sent.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -104,7 +105,7 @@ pub enum Error {
     CredentialHelper {
         helper: String,
         action: String,
-        failure: crate::credentials::HelperFailure,
+        failure: HelperFailure,
     },
 }
 
@@ -275,5 +276,50 @@ pub(crate) fn message_of(body: &[u8]) -> String {
         }) => m,
         Ok(Probe { cause: Some(c), .. }) => c,
         _ => String::from_utf8_lossy(body).trim().to_string(),
+    }
+}
+
+/// How a credential helper failed; carried by [`Error::CredentialHelper`]
+/// (here, beside the error, so that every layer may use `error` without the credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HelperFailure {
+    /// No executable `docker-credential-<name>` in the directories searched.
+    NotFound { searched: String },
+    /// The helper name cannot name a program (it holds a `/`, or is empty).
+    InvalidName,
+    /// The helper ran and failed: its exit status, and what it wrote (stderr, then
+    /// stdout, where helpers put their error message), shortened.
+    Failed { status: String, output: String },
+    /// It answered, but not in the helpers' JSON (the answer itself is not shown).
+    BadAnswer { detail: String },
+    /// It did not finish within the timeout, and was killed.
+    TimedOut { after: Duration },
+    /// It could not be started or talked to.
+    Io { message: String },
+}
+
+impl fmt::Display for HelperFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HelperFailure::NotFound { searched } => {
+                write!(f, "not found (searched {searched})")
+            }
+            HelperFailure::InvalidName => f.write_str("the name cannot name a program"),
+            HelperFailure::Failed { status, output } if output.is_empty() => {
+                write!(f, "failed ({status}) and said nothing")
+            }
+            HelperFailure::Failed { status, output } => write!(f, "failed ({status}): {output}"),
+            HelperFailure::BadAnswer { detail } => {
+                write!(
+                    f,
+                    "answered something that is not a helper's JSON: {detail}"
+                )
+            }
+            HelperFailure::TimedOut { after } => {
+                write!(f, "did not answer within {after:?} and was killed")
+            }
+            HelperFailure::Io { message } => write!(f, "could not be run: {message}"),
+        }
     }
 }

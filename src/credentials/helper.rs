@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::auth::RegistryAuth;
-use crate::error::{Error, Result};
+use crate::error::{Error, HelperFailure, Result};
 
 /// What a helper answers for credentials it does not hold (the helpers' shared message):
 /// not an error, the registry has no stored credentials.
@@ -22,50 +21,6 @@ const NOT_FOUND: &str = "credentials not found in native keychain";
 
 /// The `Username` that says `Secret` is an identity token.
 const TOKEN_USERNAME: &str = "<token>";
-
-/// How a credential helper failed; carried by [`Error::CredentialHelper`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HelperFailure {
-    /// No executable `docker-credential-<name>` in the directories searched.
-    NotFound { searched: String },
-    /// The helper name cannot name a program (it holds a `/`, or is empty).
-    InvalidName,
-    /// The helper ran and failed: its exit status, and what it wrote (stderr, then
-    /// stdout, where helpers put their error message), shortened.
-    Failed { status: String, output: String },
-    /// It answered, but not in the helpers' JSON (the answer itself is not shown).
-    BadAnswer { detail: String },
-    /// It did not finish within the timeout, and was killed.
-    TimedOut { after: Duration },
-    /// It could not be started or talked to.
-    Io { message: String },
-}
-
-impl fmt::Display for HelperFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HelperFailure::NotFound { searched } => {
-                write!(f, "not found (searched {searched})")
-            }
-            HelperFailure::InvalidName => f.write_str("the name cannot name a program"),
-            HelperFailure::Failed { status, output } if output.is_empty() => {
-                write!(f, "failed ({status}) and said nothing")
-            }
-            HelperFailure::Failed { status, output } => write!(f, "failed ({status}): {output}"),
-            HelperFailure::BadAnswer { detail } => {
-                write!(
-                    f,
-                    "answered something that is not a helper's JSON: {detail}"
-                )
-            }
-            HelperFailure::TimedOut { after } => {
-                write!(f, "did not answer within {after:?} and was killed")
-            }
-            HelperFailure::Io { message } => write!(f, "could not be run: {message}"),
-        }
-    }
-}
 
 /// One helper, found on a search path.
 pub(crate) struct Helper<'a> {

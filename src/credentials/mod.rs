@@ -17,7 +17,7 @@ pub(crate) mod config_file;
 mod helper;
 mod registry;
 
-pub use helper::HelperFailure;
+pub use crate::error::HelperFailure;
 pub use registry::DOCKER_HUB;
 
 use std::ffi::OsString;
