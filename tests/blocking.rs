@@ -70,6 +70,20 @@ fn start(client: &Client, id: &str) {
         .expect("ContainerStart");
 }
 
+/// Attached to stdin, stdout and stderr, before the container starts.
+fn attach(client: &Client, id: &str) -> berth::blocking::Upgraded {
+    client
+        .invoke(containers::ContainerAttach {
+            id: id.to_string(),
+            stream: Some(true),
+            stdin: Some(true),
+            stdout: Some(true),
+            stderr: Some(true),
+            ..Default::default()
+        })
+        .expect("ContainerAttach")
+}
+
 /// With stdin open and attached, as `docker run -i` makes it.
 fn interactive() -> models::ContainerCreateBody {
     models::ContainerCreateBody {
@@ -270,16 +284,7 @@ fn blocking_attach_stdin_echo() {
     let Some(client) = docker() else { return };
     let cleanup = Cleanup::new_at(client.endpoint());
     let id = create(&client, &cleanup, &["cat"], interactive());
-    let attached = client
-        .invoke(containers::ContainerAttach {
-            id: id.clone(),
-            stream: Some(true),
-            stdin: Some(true),
-            stdout: Some(true),
-            stderr: Some(true),
-            ..Default::default()
-        })
-        .expect("ContainerAttach");
+    let attached = attach(&client, &id);
     start(&client, &id);
     let (mut output, mut stdin) = attached.split(false);
     for n in 0..3 {
@@ -317,16 +322,7 @@ fn blocking_attach_read_write_close_write() {
     let cleanup = Cleanup::new_at(client.endpoint());
     let script = "tr a-z A-Z; echo done >&2";
     let id = create(&client, &cleanup, &["sh", "-c", script], interactive());
-    let mut connection = client
-        .invoke(containers::ContainerAttach {
-            id: id.clone(),
-            stream: Some(true),
-            stdin: Some(true),
-            stdout: Some(true),
-            stderr: Some(true),
-            ..Default::default()
-        })
-        .expect("ContainerAttach");
+    let mut connection = attach(&client, &id);
     start(&client, &id);
     let input = "shout this\n".repeat(2000);
     connection.write_all(input.as_bytes()).expect("write");
