@@ -297,6 +297,8 @@ impl SshTunnel {
         ssh
     }
 
+    /// Starts ssh and waits until a connection through its local socket reaches the
+    /// engine's socket (see [`forwards`]).
     async fn start(&self) -> Result<(), SshError> {
         let fail = |message: String| SshError {
             endpoint: self.endpoint.clone(),
@@ -332,8 +334,10 @@ impl SshTunnel {
                 self.stop();
                 return Err(fail(self.explain(&format!("ssh exited ({status})"))));
             }
-            if tokio::net::UnixStream::connect(&self.socket).await.is_ok() {
-                return Ok(());
+            if let Ok(probe) = tokio::net::UnixStream::connect(&self.socket).await {
+                if forwards(probe).await {
+                    return Ok(());
+                }
             }
             if Instant::now() >= deadline {
                 self.stop();
@@ -425,6 +429,20 @@ fn private_dir() -> std::io::Result<PathBuf> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Whether a connection through a new tunnel reached the remote socket: ssh accepts on its
+/// local socket before sshd has opened the remote end, and closes the connection at once
+/// when sshd cannot. The engine says nothing until asked, so a connection still open after
+/// a moment is forwarded.
+async fn forwards(mut probe: tokio::net::UnixStream) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(Duration::from_millis(50), probe.read(&mut byte)).await {
+        Err(_still_open) => true,
+        Ok(Ok(n)) => n > 0,
+        Ok(Err(_)) => false,
     }
 }
 
