@@ -88,9 +88,11 @@ async fn podman_libpod_ping_version_info() {
         .await
         .expect("SystemVersionLibpod");
     let podman_version = version.version.clone().unwrap_or_default();
-    assert!(
-        podman_version.starts_with("4."),
-        "this service is podman 4.x: {version:?}"
+    let sent = common::engine_version(&client).await;
+    assert_eq!(
+        Some(podman_version.as_str()),
+        sent["Version"].as_str(),
+        "libpod and the compatible /version name the same podman: {version:?}"
     );
     assert_eq!(version.os.as_deref(), Some("linux"));
     assert!(
@@ -526,8 +528,8 @@ async fn podman_and_docker_clients_side_by_side() {
     );
 }
 
-/// v5.1.0's typed answers against podman 4.3.1: a second start is a body-less 304, stats
-/// reports are typed, and an answer that does not fit says where.
+/// v5.1.0's typed answers on every podman: a second start is a body-less 304, the inspect
+/// reads the running container, stats reports are typed.
 #[tokio::test]
 async fn podman_libpod_v5_1_0_typed_answers() {
     let Some(client) = common::podman().await else {
@@ -567,31 +569,22 @@ async fn podman_libpod_v5_1_0_typed_answers() {
         libpod::ContainerStartLibpodResponse::NotModified
     );
 
-    // Podman 5 made Config.StopSignal a string; 4.3.1 still sends a number. The decode
-    // error names the operation and the field, and keeps the whole body.
-    let error = client
-        .invoke(libpod::ContainerInspectLibpod {
+    // (ContainerInspectLibpod is not called here: the 5.1.0 type cannot read podman 4.3.1's
+    // Config.StopSignal, a number where Podman 5 sends a string. That is a defect of berth's
+    // types, issue #19's to fix, not an expected result. The compatible inspect reads it.)
+    let inspected = client
+        .invoke(v5_1_0::containers::ContainerInspect {
             name: name.clone(),
             ..Default::default()
         })
         .await
-        .expect_err("a 4.3.1 answer does not fit the 5.1.0 type");
-    match &error {
-        Error::Decode {
-            operation,
-            path,
-            body,
-            ..
-        } => {
-            assert_eq!(operation, "ContainerInspectLibpod");
-            assert_eq!(path, "Config.StopSignal", "{error}");
-            assert!(
-                body.starts_with(b"{") && body.len() > 1000,
-                "the raw body is kept"
-            );
-        }
-        other => panic!("expected a decode error, got {other}"),
-    }
+        .expect("v5.1.0 ContainerInspect");
+    assert_eq!(inspected.id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        inspected.state.as_ref().and_then(|s| s.running),
+        Some(true),
+        "{inspected:?}"
+    );
 
     let stats = client
         .invoke(libpod::ContainersStatsAllLibpod {

@@ -1,10 +1,12 @@
-//! API versions against the real dockerd (API 1.41 here) with the default features (so
-//! `newest` is the default, newest Docker version, whatever it is): the
-//! newest module negotiates down to the server as Docker's own client does, `Strict` fails
-//! early and clearly, `Off` lets the server decide. Against small local servers: a module
-//! older than the server's minimum fails under every checking policy, and the version
-//! probe is named in the errors it causes. Also the write timeout, against a server that
-//! never reads.
+//! API versions against every real dockerd `scripts/test` runs (Debian 12's 20.10 at API
+//! 1.41, the newest Debian ships, 28.5 at API 1.51), with the default features (so `newest`
+//! is the default, newest Docker version, whatever it is): the newest module negotiates
+//! down to the server as Docker's own client does, the module of the engine's own version
+//! works under `Strict`, `Strict` refuses a newer module early and clearly, `Off` lets the
+//! server decide. Expectations about versions come from the engine's `/version`. Against
+//! small local servers: a module older than the server's minimum fails under every checking
+//! policy, and the version probe is named in the errors it causes. Also the write timeout,
+//! against a server that never reads.
 
 #![cfg(all(feature = "docker-v1_41", feature = "default"))]
 
@@ -16,8 +18,7 @@ use berth::docker::{newest, v1_41};
 use berth::{Client, Error, VersionPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The newest enabled module is newer than the Debian dockerd's 1.41, or these tests
-/// would prove nothing.
+/// The newest enabled module is newer than the engine, or these tests would prove nothing.
 fn assert_newer_than_the_server(server_max: &str) {
     assert_eq!(
         berth::version::compare(newest::API.version, server_max),
@@ -27,21 +28,35 @@ fn assert_newer_than_the_server(server_max: &str) {
     );
 }
 
+/// The engine's API version, as its unversioned `/version` says.
+async fn engine_api(client: &Client) -> String {
+    common::engine_version(client).await["ApiVersion"]
+        .as_str()
+        .expect("ApiVersion")
+        .to_string()
+}
+
 #[tokio::test]
 async fn the_server_versions_are_learned_once() {
     let Some(client) = common::docker().await else {
         return;
     };
+    let sent = common::engine_version(&client).await;
     let server = client.server_version().await.expect("GET /version");
-    assert_eq!(server.api_version, "1.41", "{server:?}");
-    assert!(!server.min_api_version.is_empty(), "{server:?}");
+    assert_eq!(Some(server.api_version.as_str()), sent["ApiVersion"].as_str());
+    assert_eq!(
+        Some(server.min_api_version.as_str()),
+        sent["MinAPIVersion"].as_str()
+    );
+    assert_eq!(Some(server.version.as_str()), sent["Version"].as_str());
     client
         .invoke(v1_41::containers::ContainerList::default())
         .await
         .expect("ContainerList 1.41");
 }
 
-/// What a program with default features does: the newest module, the default policy.
+/// What a program with default features does: the newest module, the default policy,
+/// negotiated down to the engine's own version (1.51 on Docker 28.5, 1.41 on 20.10).
 #[tokio::test]
 async fn the_newest_module_works_against_an_older_engine_by_default() {
     let Some(client) = common::docker().await else {
@@ -104,11 +119,95 @@ async fn the_newest_module_works_against_an_older_engine_by_default() {
     assert_eq!(waited.status_code, 7, "{waited:?}");
 }
 
+/// The module that speaks the engine's own version (`docker-v1_51` for Docker 28.5),
+/// under `Strict`: no negotiation, every call at that version. `scripts/test` enables the
+/// feature of each engine it starts.
 #[tokio::test]
-async fn strict_refuses_a_module_newer_than_the_server_before_sending() {
-    let Some(_) = common::docker().await else {
+async fn the_engines_own_module_works_under_strict() {
+    let Some(client) = common::docker().await else {
         return;
     };
+    let api = engine_api(&client).await;
+    let strict = Client::builder(common::docker_uri())
+        .version_policy(VersionPolicy::Strict)
+        .build()
+        .unwrap();
+    let cleanup = common::Cleanup::new(&client);
+    let name = common::unique("own-version");
+    let ran = with_docker_module!(api.as_str(), |own| async {
+        assert_eq!(own::API.version, api);
+        assert_eq!(
+            strict.invoke(own::_ping::SystemPing::default()).await.unwrap(),
+            "OK"
+        );
+        let version = strict
+            .invoke(own::version::SystemVersion::default())
+            .await
+            .expect("SystemVersion");
+        assert_eq!(version.api_version.as_deref(), Some(api.as_str()));
+
+        let mut create = own::containers::ContainerCreate::default();
+        create.name = Some(name.clone());
+        create.body.image = Some(common::test_image());
+        create.body.cmd = Some(vec!["sh".into(), "-c".into(), "echo own; exit 3".into()]);
+        let created = strict.invoke(create).await.expect("ContainerCreate");
+        cleanup.container(&created.id);
+        strict
+            .invoke(own::containers::ContainerStart {
+                id: created.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("ContainerStart");
+        let waited = strict
+            .invoke(own::containers::ContainerWait {
+                id: created.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("ContainerWait");
+        assert_eq!(waited.status_code, 3, "{waited:?}");
+        let inspected = strict
+            .invoke(own::containers::ContainerInspect {
+                id: created.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("ContainerInspect");
+        assert_eq!(inspected.name.as_deref(), Some(format!("/{name}").as_str()));
+        let listed = strict
+            .invoke(own::containers::ContainerList {
+                all: Some(true),
+                ..Default::default()
+            })
+            .await
+            .expect("ContainerList");
+        assert!(listed
+            .iter()
+            .any(|c| c.id.as_deref() == Some(created.id.as_str())));
+        let images = strict
+            .invoke(own::images::ImageList::default())
+            .await
+            .expect("ImageList");
+        assert!(!images.is_empty());
+    });
+    if ran.is_none() {
+        panic!(
+            "the engine speaks API {api}, and berth's module for it is not enabled: build the \
+             tests with feature docker-v{} (scripts/test enables the module of each engine it \
+             starts), or add the version with scripts/fetch-specs if berth has none",
+            api.replace('.', "_")
+        );
+    }
+}
+
+#[tokio::test]
+async fn strict_refuses_a_module_newer_than_the_server_before_sending() {
+    let Some(client) = common::docker().await else {
+        return;
+    };
+    let api = engine_api(&client).await;
+    assert_newer_than_the_server(&api);
     let strict = Client::builder(common::docker_uri())
         .version_policy(VersionPolicy::Strict)
         .build()
@@ -117,7 +216,7 @@ async fn strict_refuses_a_module_newer_than_the_server_before_sending() {
         strict
             .invoke(newest::containers::ContainerList::default())
             .await
-            .expect_err("dockerd 20.10 speaks at most 1.41"),
+            .expect_err("the engine speaks an older version"),
         strict
             .invoke(newest::_ping::SystemPing::default())
             .await
@@ -131,7 +230,7 @@ async fn strict_refuses_a_module_newer_than_the_server_before_sending() {
                 ..
             } => {
                 assert_eq!(requested, newest::API.version);
-                assert_eq!(server_max, "1.41");
+                assert_eq!(server_max, &api);
             }
             other => panic!("expected UnsupportedVersion, got {other:?}"),
         }
@@ -143,7 +242,30 @@ async fn strict_refuses_a_module_newer_than_the_server_before_sending() {
     strict
         .invoke(v1_41::containers::ContainerList::default())
         .await
-        .expect("the server's own version is fine");
+        .expect("an older module than the server's is fine");
+}
+
+/// `with_docker_module!` knows every Docker version the manifest lists.
+#[test]
+fn the_module_list_of_the_tests_is_the_manifests() {
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/manifest.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut listed: Vec<&str> = manifest["specs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["engine"] == "docker")
+        .map(|s| s["version"].as_str().unwrap())
+        .collect();
+    listed.sort_by(|a, b| berth::version::compare(a, b));
+    assert_eq!(
+        listed,
+        common::DOCKER_MODULE_VERSIONS,
+        "update with_docker_module! in tests/common/mod.rs"
+    );
 }
 
 #[tokio::test]

@@ -106,11 +106,40 @@ async fn answering(what: &str, uri: &str, builder: berth::ClientBuilder) -> Opti
     };
     let ping = async { client.request(Method::Get, "/_ping").send().await?.text() };
     match tokio::time::timeout(Duration::from_secs(10), ping).await {
-        Ok(Ok(body)) if body == "OK" => Some(client),
+        Ok(Ok(body)) if body == "OK" => {
+            // Which engine this test ran on, in its output (shown when it fails, and by
+            // `--nocapture`): scripts/test runs the same tests on every engine it starts.
+            eprintln!("engine: {what} {}", describe(&client).await);
+            Some(client)
+        }
         Ok(Ok(body)) => unavailable(what, uri, &format!("/_ping answered {body:?}")),
         Ok(Err(e)) => unavailable(what, uri, &e),
         Err(_) => unavailable(what, uri, &"/_ping did not answer within 10s"),
     }
+}
+
+/// What the engine says of itself: `GET /version`, unversioned, as the engine sent it. Tests
+/// take their expectations about versions from here, never from constants.
+pub async fn engine_version(client: &Client) -> serde_json::Value {
+    client
+        .request(Method::Get, "/version")
+        .send()
+        .await
+        .expect("GET /version")
+        .json()
+        .expect("GET /version: JSON")
+}
+
+/// `28.5.2+dfsg4 (API 1.51) at unix:///run/...`: the engine's version, its API version and
+/// where it answers.
+pub async fn describe(client: &Client) -> String {
+    let version = engine_version(client).await;
+    format!(
+        "{} (API {}) at {}",
+        version["Version"].as_str().unwrap_or("?"),
+        version["ApiVersion"].as_str().unwrap_or("?"),
+        client.endpoint()
+    )
 }
 
 /// dockerd over its unix socket.
@@ -354,3 +383,75 @@ pub async fn within<F: std::future::Future>(secs: u64, what: &str, future: F) ->
         Err(_) => panic!("{what} did not finish within {secs}s"),
     }
 }
+
+/// Every Docker version of `specs/manifest.json` with its module and feature, handed to
+/// `$then!` (`tests/versions.rs` checks the list against the manifest).
+#[macro_export]
+macro_rules! docker_modules {
+    ($then:ident ! ($($args:tt)*)) => {
+        $then!($($args)* [
+            "1.25" v1_25 "docker-v1_25",
+            "1.26" v1_26 "docker-v1_26",
+            "1.27" v1_27 "docker-v1_27",
+            "1.28" v1_28 "docker-v1_28",
+            "1.29" v1_29 "docker-v1_29",
+            "1.30" v1_30 "docker-v1_30",
+            "1.31" v1_31 "docker-v1_31",
+            "1.32" v1_32 "docker-v1_32",
+            "1.33" v1_33 "docker-v1_33",
+            "1.34" v1_34 "docker-v1_34",
+            "1.35" v1_35 "docker-v1_35",
+            "1.36" v1_36 "docker-v1_36",
+            "1.37" v1_37 "docker-v1_37",
+            "1.38" v1_38 "docker-v1_38",
+            "1.39" v1_39 "docker-v1_39",
+            "1.40" v1_40 "docker-v1_40",
+            "1.41" v1_41 "docker-v1_41",
+            "1.42" v1_42 "docker-v1_42",
+            "1.43" v1_43 "docker-v1_43",
+            "1.44" v1_44 "docker-v1_44",
+            "1.45" v1_45 "docker-v1_45",
+            "1.46" v1_46 "docker-v1_46",
+            "1.47" v1_47 "docker-v1_47",
+            "1.48" v1_48 "docker-v1_48",
+            "1.49" v1_49 "docker-v1_49",
+            "1.50" v1_50 "docker-v1_50",
+            "1.51" v1_51 "docker-v1_51",
+            "1.52" v1_52 "docker-v1_52",
+            "1.53" v1_53 "docker-v1_53",
+            "1.54" v1_54 "docker-v1_54",
+            "1.55" v1_55 "docker-v1_55",
+        ])
+    };
+}
+
+/// Runs `$body` (an async block) with `$module` naming berth's module for Docker API
+/// `$api` (`"1.51"` → `berth::docker::v1_51`) when that module's feature is enabled, and
+/// gives `Some` of its output; `None` when the version has no enabled module.
+#[macro_export]
+macro_rules! with_docker_module {
+    ($api:expr, |$module:ident| $body:expr) => {
+        $crate::docker_modules!(with_docker_module!(@each $api, $module, $body,))
+    };
+    (@each $api:expr, $module:ident, $body:expr, [$($version:literal $name:ident $feature:literal,)*]) => {
+        match $api {
+            $(
+                #[cfg(feature = $feature)]
+                $version => {
+                    use berth::docker::$name as $module;
+                    Some($body.await)
+                }
+            )*
+            _ => None,
+        }
+    };
+}
+
+macro_rules! versions_of {
+    ([$($version:literal $name:ident $feature:literal,)*]) => {
+        &[$($version),*]
+    };
+}
+
+/// The Docker versions `with_docker_module!` knows.
+pub const DOCKER_MODULE_VERSIONS: &[&str] = docker_modules!(versions_of!());
