@@ -571,7 +571,7 @@ async fn podman_libpod_build_takes_the_same_body() {
     cleanup.image(tag.clone());
     let tree = Tree::new("ctx-podman");
     let dockerfile = format!(
-        "FROM localhost/{}\nCOPY . /ctx\nRUN test -e /ctx/kept.txt && test ! -e /ctx/app.log && test -L /ctx/link\n",
+        "FROM localhost/{}\nCOPY . /ctx\nRUN ls -lA /ctx\nRUN test -e /ctx/kept.txt && test ! -e /ctx/app.log && test -L /ctx/link\n",
         common::test_image()
     );
     tree.file(".dockerignore", "*.log\n")
@@ -596,14 +596,29 @@ async fn podman_libpod_build_takes_the_same_body() {
     )
     .await
     .expect("libpod build");
+    // What the build printed, `ls -lA /ctx` among it: the context as the engine saw it,
+    // shown whether the build fails or not.
     let mut output = String::new();
-    for item in within(180, "libpod build output", build.collect_all())
-        .await
-        .expect("the build succeeded")
-    {
-        output.push_str(&item.stream);
+    let mut build = build;
+    while let Some(item) = within(180, "libpod build output", build.next()).await {
+        match item {
+            Ok(item) => output.push_str(&item.stream),
+            Err(e) => panic!("the build failed: {e}\nit printed:\n{output}"),
+        }
     }
     assert!(output.contains("COPY . /ctx"), "{output}");
+    // The entries of `ls -lA /ctx` (name last, a link's target after " -> ").
+    let seen: Vec<&str> = output
+        .lines()
+        .filter(|l| l.starts_with(['-', 'd', 'l']) && l.split_whitespace().count() >= 9)
+        .filter_map(|l| l.split_whitespace().nth(8))
+        .collect();
+    assert_eq!(
+        seen,
+        [".dockerignore", "build", "kept.txt", "link"],
+        "the context as podman saw it:\n{output}"
+    );
+    assert!(output.contains("link -> kept.txt"), "{output}");
     client
         .request(berth::Method::Get, format!("/images/{tag}/json"))
         .send()

@@ -43,7 +43,10 @@ async fn the_server_versions_are_learned_once() {
     };
     let sent = common::engine_version(&client).await;
     let server = client.server_version().await.expect("GET /version");
-    assert_eq!(Some(server.api_version.as_str()), sent["ApiVersion"].as_str());
+    assert_eq!(
+        Some(server.api_version.as_str()),
+        sent["ApiVersion"].as_str()
+    );
     assert_eq!(
         Some(server.min_api_version.as_str()),
         sent["MinAPIVersion"].as_str()
@@ -137,7 +140,10 @@ async fn the_engines_own_module_works_under_strict() {
     let ran = with_docker_module!(api.as_str(), |own| async {
         assert_eq!(own::API.version, api);
         assert_eq!(
-            strict.invoke(own::_ping::SystemPing::default()).await.unwrap(),
+            strict
+                .invoke(own::_ping::SystemPing::default())
+                .await
+                .unwrap(),
             "OK"
         );
         let version = strict

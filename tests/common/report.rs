@@ -11,12 +11,27 @@ fn folder() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reliability")
 }
 
-/// One row: the area (`fault`, `cancellation`, `load`, `decoder`), the case, what berth did,
-/// and the figures measured. Pipes in the text are escaped for markdown.
+/// The engines a run is on, for the table's first column: `BERTH_ENGINE_LABEL`, which
+/// `scripts/test` writes from the engines' own `/version` ("Docker 28.5.2+dfsg4 (API 1.51),
+/// Podman 5.8.6"), else the sockets the tests use.
+fn engines() -> String {
+    match std::env::var("BERTH_ENGINE_LABEL") {
+        Ok(label) if !label.is_empty() => label,
+        _ => format!(
+            "docker at {}, podman at {}",
+            super::docker_uri(),
+            super::podman_uri()
+        ),
+    }
+}
+
+/// One row: the engines, the area (`fault`, `cancellation`, `load`, `decoder`), the case,
+/// what berth did, and the figures measured. Pipes in the text are escaped for markdown.
 pub fn record(area: &str, case: &str, outcome: &str, figures: &str) {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let row = format!(
-        "| {} | {} | {} | {} |\n",
+        "| {} | {} | {} | {} | {} |\n",
+        cell(&engines()),
         cell(area),
         cell(case),
         cell(outcome),

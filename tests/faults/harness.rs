@@ -90,9 +90,26 @@ pub struct Fault {
     restored: bool,
 }
 
+/// The `scripts/engines` service behind an engine the tests name: `docker` and `podman` are
+/// whichever generation the run is on (`BERTH_DOCKER_SERVICE=docker-newest`,
+/// `BERTH_PODMAN_SERVICE=podman-newest`, set by `scripts/test`), the rest as they are.
+pub fn service(name: &'static str) -> &'static str {
+    let variable = match name {
+        "docker" => "BERTH_DOCKER_SERVICE",
+        "podman" => "BERTH_PODMAN_SERVICE",
+        _ => return name,
+    };
+    match std::env::var(variable) {
+        Ok(service) if !service.is_empty() => Box::leak(service.into_boxed_str()),
+        _ => name,
+    }
+}
+
 impl Fault {
-    /// Starts `scripts/engines HOW SERVICE` (`kill` / `stop`) and returns at once.
+    /// Starts `scripts/engines HOW SERVICE` (`kill` / `stop`) and returns at once; `SERVICE`
+    /// as [`service`] resolves it.
     pub fn start(how: &str, service: &'static str) -> Fault {
+        let service = self::service(service);
         eprintln!("fault: scripts/engines {how} {service}");
         let args = vec![how.to_string(), service.to_string()];
         let at = Instant::now();
