@@ -152,8 +152,11 @@ async fn the_engines_own_module_works_under_strict() {
             .expect("SystemVersion");
         assert_eq!(version.api_version.as_deref(), Some(api.as_str()));
 
-        let mut create = own::containers::ContainerCreate::default();
-        create.name = Some(name.clone());
+        // (the body's type has another name in each version: its fields are set in place)
+        let mut create = own::containers::ContainerCreate {
+            name: Some(name.clone()),
+            ..Default::default()
+        };
         create.body.image = Some(common::test_image());
         create.body.cmd = Some(vec!["sh".into(), "-c".into(), "echo own; exit 3".into()]);
         let created = strict.invoke(create).await.expect("ContainerCreate");
