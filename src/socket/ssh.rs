@@ -27,6 +27,9 @@ pub const DEFAULT_REMOTE_SOCKET: &str = "/var/run/docker.sock";
 /// How long the tunnel may take to come up when no connect timeout is set.
 pub const DEFAULT_SSH_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// How long one probe of a new tunnel may take (see [`forwards`]).
+const PROBE_LIMIT: Duration = Duration::from_secs(2);
+
 /// How `ssh://` endpoints authenticate and check the host; see
 /// `ClientBuilder::ssh`.
 ///
@@ -177,6 +180,49 @@ impl SshTarget {
     }
 }
 
+/// The ssh child, and our end of the socket pair that is its stderr. A process closes its
+/// descriptors in order as it exits, stderr before the sockets it made later: by the time a
+/// connection through the tunnel sees the end, so does `stderr`, while `try_wait` may still
+/// say the child runs (it is not reaped until it has closed everything). A request sent then
+/// would reach the dying ssh's listener and be reset (the faults stage saw it under load).
+/// stdout would not do: `ssh -N` puts /dev/null there.
+#[derive(Debug)]
+struct Running {
+    child: Child,
+    stderr: std::os::unix::net::UnixStream,
+    /// What ssh wrote to stderr, its last `STDERR_KEPT` bytes.
+    said: Vec<u8>,
+}
+
+/// How much of ssh's stderr is kept for error messages.
+const STDERR_KEPT: usize = 16 * 1024;
+
+impl Running {
+    /// Whether ssh runs and is not on its way out.
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None)) && !self.drain()
+    }
+
+    /// Takes what ssh wrote to stderr so far (it never blocks on a full pipe); `true` once
+    /// ssh's end is closed.
+    fn drain(&mut self) -> bool {
+        use std::io::Read as _;
+        let mut buffer = [0u8; 4096];
+        loop {
+            match self.stderr.read(&mut buffer) {
+                Ok(0) => return true,
+                Ok(n) => {
+                    self.said.extend_from_slice(&buffer[..n]);
+                    let over = self.said.len().saturating_sub(STDERR_KEPT);
+                    self.said.drain(..over);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return e.kind() != std::io::ErrorKind::WouldBlock,
+            }
+        }
+    }
+}
+
 /// A running (or startable) `ssh -N -L` child and its private directory. Dropping it kills
 /// and reaps the child and removes the directory.
 #[derive(Debug)]
@@ -187,9 +233,8 @@ pub(crate) struct SshTunnel {
     endpoint: String,
     dir: PathBuf,
     socket: PathBuf,
-    log: PathBuf,
     timeout: Duration,
-    child: Mutex<Option<Child>>,
+    child: Mutex<Option<Running>>,
     /// Serializes starts, so that concurrent first requests start one child.
     starting: tokio::sync::Mutex<()>,
 }
@@ -208,7 +253,6 @@ impl SshTunnel {
         })?;
         Ok(SshTunnel {
             socket: dir.join("engine.sock"),
-            log: dir.join("ssh.log"),
             dir,
             endpoint,
             target,
@@ -227,8 +271,8 @@ impl SshTunnel {
     /// The pid of the ssh child while it runs.
     pub(crate) fn pid(&self) -> Option<u32> {
         let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        let c = child.as_mut()?;
-        matches!(c.try_wait(), Ok(None)).then(|| c.id())
+        let running = child.as_mut()?;
+        running.alive().then(|| running.child.id())
     }
 
     /// Starts ssh unless it runs, and waits until its local socket accepts.
@@ -305,25 +349,33 @@ impl SshTunnel {
             message,
         };
         let _ = std::fs::remove_file(&self.socket);
-        let log = std::fs::File::create(&self.log)
-            .map_err(|e| fail(format!("cannot create {}: {e}", self.log.display())))?;
+        let (stderr, theirs) = std::os::unix::net::UnixStream::pair()
+            .and_then(|(ours, theirs)| ours.set_nonblocking(true).map(|()| (ours, theirs)))
+            .map_err(|e| fail(format!("cannot make a socket pair for ssh's stderr: {e}")))?;
         let mut command = self.command();
         command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::from(log));
+            .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)));
         let child = command.spawn().map_err(|e| {
             fail(format!(
                 "cannot run the OpenSSH client {:?}: {e} (install openssh-client)",
                 command.get_program()
             ))
         })?;
-        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+        // (the child's end of the pair goes with `command`: ours must see the end when ssh's
+        // own copy closes)
+        drop(command);
+        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(Running {
+            child,
+            stderr,
+            said: Vec::new(),
+        });
         let deadline = Instant::now() + self.timeout;
         loop {
             let exited = {
                 let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-                match child.as_mut().map(Child::try_wait) {
+                match child.as_mut().map(|running| running.child.try_wait()) {
                     Some(Ok(None)) => None,
                     Some(Ok(Some(status))) => Some(status.to_string()),
                     Some(Err(e)) => Some(e.to_string()),
@@ -331,62 +383,65 @@ impl SshTunnel {
                 }
             };
             if let Some(status) = exited {
-                self.stop();
-                return Err(fail(self.explain(&format!("ssh exited ({status})"))));
+                let said = self.stop();
+                return Err(fail(explain(&format!("ssh exited ({status})"), &said)));
             }
             if let Ok(probe) = tokio::net::UnixStream::connect(&self.socket).await {
-                if forwards(probe).await {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if forwards(probe, left.min(PROBE_LIMIT)).await {
                     return Ok(());
                 }
             }
             if Instant::now() >= deadline {
-                self.stop();
-                return Err(fail(self.explain(&format!(
-                    "the tunnel did not come up within {:?}",
-                    self.timeout
-                ))));
+                let said = self.stop();
+                return Err(fail(explain(
+                    &format!("the tunnel did not come up within {:?}", self.timeout),
+                    &said,
+                )));
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
-    /// What went wrong, from ssh's stderr.
-    fn explain(&self, what: &str) -> String {
-        let stderr = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let stderr = stderr.trim();
-        let hint = if stderr.contains("Host key verification failed") {
-            Some(
-                "the host key is not known (or has changed): add it to known_hosts \
-                 (SshOptions::known_hosts), or opt out with SshOptions::accept_unknown_hosts",
-            )
-        } else if stderr.contains("Permission denied") {
-            Some(
-                "the server refused the key: check SshOptions::identity_file, \
-                 or the keys in ssh-agent, against the user's authorized_keys",
-            )
-        } else {
-            None
-        };
-        let mut message = match hint {
-            Some(hint) => format!("{hint}; {what}"),
-            None => what.to_string(),
-        };
-        if !stderr.is_empty() {
-            message.push_str(": ");
-            message.push_str(&stderr.replace('\n', " / ").replace('\r', ""));
-        }
-        message
-    }
-
-    /// Kills and reaps the child, if any.
-    fn stop(&self) {
+    /// Kills and reaps the child, if any; what it wrote to stderr.
+    fn stop(&self) -> String {
         let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(mut child) = child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
         let _ = std::fs::remove_file(&self.socket);
+        let Some(mut running) = child else {
+            return String::new();
+        };
+        let _ = running.child.kill();
+        let _ = running.child.wait();
+        running.drain();
+        String::from_utf8_lossy(&running.said).into_owned()
     }
+}
+
+/// What went wrong, from ssh's stderr.
+fn explain(what: &str, stderr: &str) -> String {
+    let stderr = stderr.trim();
+    let hint = if stderr.contains("Host key verification failed") {
+        Some(
+            "the host key is not known (or has changed): add it to known_hosts \
+             (SshOptions::known_hosts), or opt out with SshOptions::accept_unknown_hosts",
+        )
+    } else if stderr.contains("Permission denied") {
+        Some(
+            "the server refused the key: check SshOptions::identity_file, \
+             or the keys in ssh-agent, against the user's authorized_keys",
+        )
+    } else {
+        None
+    };
+    let mut message = match hint {
+        Some(hint) => format!("{hint}; {what}"),
+        None => what.to_string(),
+    };
+    if !stderr.is_empty() {
+        message.push_str(": ");
+        message.push_str(&stderr.replace('\n', " / ").replace('\r', ""));
+    }
+    message
 }
 
 impl Drop for SshTunnel {
@@ -432,18 +487,23 @@ fn private_dir() -> std::io::Result<PathBuf> {
     }
 }
 
-/// Whether a connection through a new tunnel reached the remote socket: ssh accepts on its
-/// local socket before sshd has opened the remote end, and closes the connection at once
-/// when sshd cannot. The engine says nothing until asked, so a connection still open after
-/// a moment is forwarded.
-async fn forwards(mut probe: tokio::net::UnixStream) -> bool {
-    use tokio::io::AsyncReadExt as _;
-    let mut byte = [0u8; 1];
-    match tokio::time::timeout(Duration::from_millis(50), probe.read(&mut byte)).await {
-        Err(_still_open) => true,
-        Ok(Ok(n)) => n > 0,
-        Ok(Err(_)) => false,
-    }
+/// Whether a connection through a new tunnel reaches the engine: ssh accepts on its local
+/// socket before sshd has opened the remote end, and closes (or resets) the connection when
+/// sshd cannot, sometimes only after a while (a connection merely still open after 50 ms was
+/// taken for a tunnel, and the faults stage saw the first call through it reset). So the
+/// probe asks: every engine answers `GET /_ping`, and an HTTP answer means the way through is
+/// open. The probe is given up after `limit`; the caller tries again until its deadline.
+async fn forwards(mut probe: tokio::net::UnixStream, limit: Duration) -> bool {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let ask = async {
+        probe
+            .write_all(b"GET /_ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 5];
+        probe.read_exact(&mut head).await?;
+        Ok::<bool, std::io::Error>(&head == b"HTTP/")
+    };
+    matches!(tokio::time::timeout(limit, ask).await, Ok(Ok(true)))
 }
 
 #[cfg(test)]
@@ -480,6 +540,81 @@ mod tests {
             "host/x?y",
         ] {
             assert!(SshTarget::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A local socket that behaves as ssh's does: accepts, reads what comes, then either
+    /// closes after `close_after` (sshd could not reach the engine) or answers as an engine.
+    async fn fake_tunnel(close_after: Option<Duration>) -> (PathBuf, tokio::task::JoinHandle<()>) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let dir = private_dir().unwrap();
+        let path = dir.join("engine.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let task = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await;
+            match close_after {
+                Some(after) => tokio::time::sleep(after).await,
+                None => {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+                        .await;
+                }
+            }
+        });
+        (path, task)
+    }
+
+    #[tokio::test]
+    async fn a_tunnel_is_up_when_the_engine_answers_through_it() {
+        let (path, task) = fake_tunnel(None).await;
+        let probe = tokio::net::UnixStream::connect(&path).await.unwrap();
+        assert!(forwards(probe, Duration::from_secs(5)).await);
+        task.await.unwrap();
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// ssh closing the connection late (sshd's channel open failed after 200 ms) is not a
+    /// tunnel: a probe that took silence for an open way said it was.
+    #[tokio::test]
+    async fn a_connection_closed_late_is_not_a_tunnel() {
+        let (path, task) = fake_tunnel(Some(Duration::from_millis(200))).await;
+        let probe = tokio::net::UnixStream::connect(&path).await.unwrap();
+        assert!(!forwards(probe, Duration::from_secs(5)).await);
+        task.await.unwrap();
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// A child that has closed its stderr is on its way out, though it still runs; what it
+    /// wrote there is kept.
+    #[test]
+    fn a_child_whose_stderr_closed_is_not_alive() {
+        let spawn = |script: &str| {
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+            ours.set_nonblocking(true).unwrap();
+            let child = Command::new("sh")
+                .args(["-c", script])
+                .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+                .spawn()
+                .unwrap();
+            Running {
+                child,
+                stderr: ours,
+                said: Vec::new(),
+            }
+        };
+        let mut running = spawn("echo starting >&2; sleep 5");
+        let mut exiting = spawn("echo leaving >&2; exec 2>&-; sleep 5");
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(running.alive());
+        assert_eq!(running.said, b"starting\n");
+        assert!(matches!(exiting.child.try_wait(), Ok(None)), "still runs");
+        assert!(!exiting.alive());
+        assert_eq!(exiting.said, b"leaving\n");
+        for mut r in [running, exiting] {
+            r.child.kill().unwrap();
+            r.child.wait().unwrap();
         }
     }
 
