@@ -1305,3 +1305,63 @@ async fn docker_not_found_is_a_typed_api_error() {
     assert_eq!(sneaky.status(), Some(301), "{sneaky}");
     assert!(sneaky.to_string().contains("does not follow"), "{sneaky}");
 }
+
+/// A port exposed but not published (an image's `EXPOSE` run without `-p`: nginx, postgres,
+/// redis...): every engine answers `"8080/tcp": null` in `NetworkSettings.Ports`. The typed
+/// inspect reads it, in this version and in the newest (negotiated down), and writes it
+/// back as `null`.
+#[tokio::test]
+async fn docker_inspect_reads_a_port_exposed_but_not_published() {
+    let Some(client) = common::docker().await else {
+        return;
+    };
+    let cleanup = Cleanup::new(&client);
+    let created = client
+        .invoke(containers::ContainerCreate {
+            name: Some(common::unique("exposed")),
+            body: models::ContainerCreateBody {
+                image: Some(common::test_image()),
+                cmd: Some(vec!["sleep".into(), "30".into()]),
+                exposed_ports: Some(HashMap::from([("8080/tcp".to_string(), HashMap::new())])),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerCreate");
+    cleanup.container(&created.id);
+    start(&client, &created.id).await;
+
+    let inspected = client
+        .invoke(containers::ContainerInspect {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerInspect with a port exposed, not published");
+    let ports = inspected
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.ports.as_ref())
+        .expect("NetworkSettings.Ports");
+    assert_eq!(ports.get("8080/tcp"), Some(&None), "{ports:?}");
+    let written = serde_json::to_value(&inspected).unwrap();
+    assert_eq!(
+        written["NetworkSettings"]["Ports"],
+        serde_json::json!({ "8080/tcp": null })
+    );
+
+    use berth::docker::newest;
+    let inspected = client
+        .invoke(newest::containers::ContainerInspect {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("the newest module's ContainerInspect, negotiated down");
+    let ports = inspected
+        .network_settings
+        .and_then(|n| n.ports)
+        .expect("NetworkSettings.Ports");
+    assert_eq!(ports.get("8080/tcp"), Some(&None), "{ports:?}");
+}

@@ -610,3 +610,50 @@ async fn podman_libpod_v5_1_0_typed_answers() {
         assert!(entry.mem_usage.unwrap_or(0) > 0, "{entry:?}");
     }
 }
+
+/// A port exposed but not published: podman answers `"8080/tcp": null` in
+/// `NetworkSettings.Ports` (and podman 4.3.1 in `HostConfig.PortBindings` too), which its
+/// spec does not allow (fixup `podman-nullable-port-maps`).
+#[tokio::test]
+async fn podman_compat_inspect_reads_a_port_exposed_but_not_published() {
+    let Some(client) = common::podman().await else {
+        return;
+    };
+    let cleanup = Cleanup::new(&client);
+    let name = common::unique("pexposed");
+    cleanup.container(name.clone());
+    let created = client
+        .invoke(v5_1_0::containers::ContainerCreate {
+            name: Some(name.clone()),
+            body: v5_1_0::models::CreateContainerConfig {
+                image: Some(common::test_image()),
+                cmd: Some(vec!["sleep".into(), "30".into()]),
+                exposed_ports: Some(std::collections::HashMap::from([(
+                    "8080/tcp".to_string(),
+                    std::collections::HashMap::new(),
+                )])),
+                ..Default::default()
+            },
+        })
+        .await
+        .expect("compat ContainerCreate");
+    client
+        .invoke(v5_1_0::containers::ContainerStart {
+            name: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("compat ContainerStart");
+    let inspected = client
+        .invoke(v5_1_0::containers::ContainerInspect {
+            name: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("compat ContainerInspect with a port exposed, not published");
+    let ports = inspected
+        .network_settings
+        .and_then(|n| n.ports)
+        .expect("NetworkSettings.Ports");
+    assert_eq!(ports.get("8080/tcp"), Some(&None), "{ports:?}");
+}

@@ -315,10 +315,6 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    fn ty_of_boxed(&mut self, schema: &ReferenceOr<Box<Schema>>, place: &str) -> Result<Ty, Error> {
-        self.ty_of(&unbox(schema), place)
-    }
-
     fn inline_type(&mut self, place: &str, doc: Option<String>, kind: TypeKind) -> Ty {
         let name = self.names.unique(place);
         self.types.push(TypeDef {
@@ -374,7 +370,9 @@ impl<'a> Lowering<'a> {
                 _ => Ty::F64,
             },
             SchemaKind::Type(Type::Array(array)) => match &array.items {
-                Some(items) => Ty::Vec(Box::new(self.ty_of_boxed(items, &format!("{place}Item"))?)),
+                Some(items) => Ty::Vec(Box::new(
+                    self.item_ty(&unbox(items), &format!("{place}Item"))?,
+                )),
                 None => Ty::Vec(Box::new(Ty::Value)),
             },
             SchemaKind::Type(Type::Object(obj)) => {
@@ -386,9 +384,9 @@ impl<'a> Lowering<'a> {
                 Some("integer") => integer(any.format.as_deref().unwrap_or("")),
                 Some("number") => Ty::F64,
                 Some("array") => match &any.items {
-                    Some(items) => {
-                        Ty::Vec(Box::new(self.ty_of_boxed(items, &format!("{place}Item"))?))
-                    }
+                    Some(items) => Ty::Vec(Box::new(
+                        self.item_ty(&unbox(items), &format!("{place}Item"))?,
+                    )),
                     None => Ty::Vec(Box::new(Ty::Value)),
                 },
                 Some("object") => self.map_of(any.additional_properties.as_ref(), place)?,
@@ -414,11 +412,21 @@ impl<'a> Lowering<'a> {
     ) -> Result<Ty, Error> {
         let value = match additional {
             Some(AdditionalProperties::Schema(schema)) => {
-                self.ty_of(schema, &format!("{place}Value"))?
+                self.item_ty(schema, &format!("{place}Value"))?
             }
             _ => Ty::Value,
         };
         Ok(Ty::Map(Box::new(value)))
+    }
+
+    /// The type of an array's items or a map's values: `Nullable` when the schema says so
+    /// (a property's nullability is its field's `Option` instead).
+    fn item_ty(&mut self, schema: &ReferenceOr<Schema>, place: &str) -> Result<Ty, Error> {
+        let ty = self.ty_of(schema, place)?;
+        Ok(match schema {
+            ReferenceOr::Item(s) if s.schema_data.nullable => Ty::Nullable(Box::new(ty)),
+            _ => ty,
+        })
     }
 
     fn operation(
@@ -849,6 +857,7 @@ pub fn describe_ty(ty: &Ty) -> String {
         Ty::Named(name) => name.clone(),
         Ty::Vec(inner) => format!("array of {}", describe_ty(inner)),
         Ty::Map(inner) => format!("map of {}", describe_ty(inner)),
+        Ty::Nullable(inner) => format!("{} or null", describe_ty(inner)),
         Ty::Runtime(path) => path.rsplit("::").next().unwrap_or(path).to_string(),
     }
 }

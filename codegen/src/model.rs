@@ -122,6 +122,11 @@ pub enum Ty {
     Vec(Box<Ty>),
     /// A JSON object with string keys.
     Map(Box<Ty>),
+    /// A map's value or an array's item that the spec marks nullable (`x-nullable`), where
+    /// no field's `Option` can say it: `Option<T>`, so that `null` decodes and is written
+    /// back as `null` (PortMap's values: `"8080/tcp": null` for a port exposed, not
+    /// published).
+    Nullable(Box<Ty>),
     /// A type of the runtime, by path under `crate::` (`auth::RegistryAuth`).
     Runtime(String),
 }

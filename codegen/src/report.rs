@@ -31,7 +31,7 @@ pub struct Untyped {
 fn is_untyped(ty: &Ty) -> bool {
     match ty {
         Ty::Value => true,
-        Ty::Vec(inner) | Ty::Map(inner) => is_untyped(inner),
+        Ty::Vec(inner) | Ty::Map(inner) | Ty::Nullable(inner) => is_untyped(inner),
         _ => false,
     }
 }

@@ -218,3 +218,75 @@ fn bad_specs_fail_with_file_and_pointer() {
         assert!(error.to_string().starts_with("broken.yaml: at "), "{error}");
     }
 }
+
+/// `x-nullable` on a map's values (Docker's PortMap) and on an array's items is kept: the
+/// value is `Option<T>`, so `null` decodes (an exposed port that is not published).
+#[test]
+fn nullable_map_values_and_array_items() {
+    let spec = r##"
+swagger: "2.0"
+info: { title: engine, version: "1.0" }
+basePath: /v1.0
+paths:
+  /ports:
+    get:
+      operationId: PortsInspect
+      responses:
+        200:
+          description: ok
+          schema: { $ref: "#/definitions/Settings" }
+definitions:
+  PortBinding:
+    type: object
+    properties:
+      HostIp: { type: string }
+  PortMap:
+    type: object
+    additionalProperties:
+      type: array
+      x-nullable: true
+      items: { $ref: "#/definitions/PortBinding" }
+  Settings:
+    type: object
+    properties:
+      Ports: { $ref: "#/definitions/PortMap" }
+      Plain:
+        type: object
+        additionalProperties: { type: string }
+      Maybe:
+        type: array
+        items: { type: string, x-nullable: true }
+"##;
+    let generated = generate_str(Path::new("nullable.yaml"), spec, &meta("docker")).unwrap();
+    let alias = |name: &str| {
+        let def = generated
+            .api
+            .types
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        def.kind.clone()
+    };
+    assert_eq!(
+        alias("PortMap"),
+        TypeKind::Alias(Ty::Map(Box::new(Ty::Nullable(Box::new(Ty::Vec(
+            Box::new(Ty::Named("PortBinding".into()))
+        ))))))
+    );
+    let TypeKind::Struct(fields) = alias("Settings") else {
+        panic!("Settings is a struct")
+    };
+    let ty = |name: &str| fields.iter().find(|f| f.name == name).unwrap().ty.clone();
+    assert_eq!(ty("Plain"), Ty::Map(Box::new(Ty::String)), "not nullable");
+    assert_eq!(
+        ty("Maybe"),
+        Ty::Vec(Box::new(Ty::Nullable(Box::new(Ty::String))))
+    );
+    assert!(
+        generated.code.contains(
+            "pub type PortMap = std::collections::HashMap<String, Option<Vec<self::PortBinding>>>"
+        ),
+        "{}",
+        generated.code
+    );
+}

@@ -44,6 +44,10 @@ pub fn ty_tokens(ty: &Ty, models: &TokenStream) -> TokenStream {
             let inner = ty_tokens(inner, models);
             quote!(std::collections::HashMap<String, #inner>)
         }
+        Ty::Nullable(inner) => {
+            let inner = ty_tokens(inner, models);
+            quote!(Option<#inner>)
+        }
         Ty::Runtime(path) => {
             let segments = path.split("::").map(ident);
             quote!(crate #(::#segments)*)

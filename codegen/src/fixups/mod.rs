@@ -124,6 +124,11 @@ pub const FIXUPS: &[Fixup] = &[
         apply: params::registry_auth_headers,
     },
     Fixup {
+        name: "podman-nullable-port-maps",
+        reason: "podman 4.3.1 and 5.8.6 send `NetworkSettings.Ports` / `PortBindings` as `{\"8080/tcp\": null}` for a port exposed, not published; go-swagger never marks a map's list values nullable (Docker's spec does, on PortMap)",
+        apply: podman::nullable_port_map_values,
+    },
+    Fixup {
         name: "empty-auth-config",
         reason: "Podman 4.9 declares AuthConfig (SystemAuth's body) with no properties; it is the registry AuthConfig Podman 5 declares",
         apply: podman::empty_auth_config,

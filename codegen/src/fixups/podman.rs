@@ -201,3 +201,43 @@ pub(super) fn libpod_build_body(document: &mut Value, context: &Context) -> usiz
     }
     count
 }
+
+/// Podman's specs are made by go-swagger from Go types, which never mark a map's slice
+/// values nullable; Go writes a nil slice as `null`, and podman sends one for every port
+/// that is exposed but not published (`NetworkSettings.Ports`, `PortBindings`:
+/// `{"8080/tcp": null}` from podman 4.3.1 and 5.8.6, on the compatible and libpod APIs).
+/// Only the port maps, where the engines were seen sending it: a filter map stays a map
+/// of lists for the programs that fill it.
+pub(super) fn nullable_port_map_values(document: &mut Value, context: &Context) -> usize {
+    const PORT_MAPS: [&str; 3] = ["PortMap", "Ports", "PortBindings"];
+    fn walk(value: &mut Value) -> usize {
+        match value {
+            Value::Object(map) => map
+                .iter_mut()
+                .map(|(key, child)| {
+                    let here = match child
+                        .get_mut("additionalProperties")
+                        .and_then(Value::as_object_mut)
+                    {
+                        Some(values)
+                            if PORT_MAPS.contains(&key.as_str())
+                                && values.get("type").and_then(Value::as_str) == Some("array")
+                                && values.get("nullable") != Some(&Value::Bool(true)) =>
+                        {
+                            values.insert("nullable".into(), Value::Bool(true));
+                            1
+                        }
+                        _ => 0,
+                    };
+                    here + walk(child)
+                })
+                .sum(),
+            Value::Array(items) => items.iter_mut().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    if context.engine != "podman" {
+        return 0;
+    }
+    walk(document)
+}

@@ -211,3 +211,43 @@ fn the_libpod_build_gets_its_tar_body() {
         .iter()
         .all(|a| a.name != "libpod-build-body"));
 }
+
+#[test]
+fn podman_port_maps_get_nullable_values() {
+    let schemas = json!({
+        "Settings": { "type": "object", "properties": {
+            "Ports": { "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } },
+            "Labels": { "type": "object", "additionalProperties": { "type": "string" } },
+            "Filters": { "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } }
+        } }
+    });
+    let mut podman =
+        json!({ "openapi": "3.0.3", "paths": {}, "components": { "schemas": schemas.clone() } });
+    let applied = apply_all(&mut podman, &on("podman"));
+    assert!(applied
+        .iter()
+        .any(|a| a.name == "podman-nullable-port-maps" && a.count == 1));
+    let settings = "/components/schemas/Settings/properties";
+    assert_eq!(
+        podman.pointer(&format!("{settings}/Ports/additionalProperties/nullable")),
+        Some(&json!(true))
+    );
+    assert_eq!(
+        podman.pointer(&format!("{settings}/Labels/additionalProperties/nullable")),
+        None,
+        "only lists"
+    );
+    assert_eq!(
+        podman.pointer(&format!("{settings}/Filters/additionalProperties/nullable")),
+        None,
+        "only port maps"
+    );
+    let mut docker =
+        json!({ "openapi": "3.0.3", "paths": {}, "components": { "schemas": schemas } });
+    apply_all(&mut docker, &on("docker"));
+    assert_eq!(
+        docker.pointer(&format!("{settings}/Ports/additionalProperties/nullable")),
+        None,
+        "Docker's spec says it where it is so"
+    );
+}
