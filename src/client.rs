@@ -349,6 +349,36 @@ impl Client {
 
     /// Sends parts under an API version prefix (empty for raw requests).
     async fn send_parts(&self, parts: RequestParts, prefix: &str) -> crate::Result<RawResponse> {
+        if self.inner.ssh.is_some() {
+            // Boxed: only ssh clients carry the second attempt.
+            return Box::pin(self.send_through_tunnel(parts, prefix)).await;
+        }
+        self.send_once(parts, prefix).await
+    }
+
+    /// An ssh tunnel can be caught on its way out between the check that it runs and the
+    /// request (the faults stage saw a refused connect and a reset): a body-less GET or
+    /// HEAD that fails to connect or on the wire goes once more, through a tunnel checked
+    /// anew by a probe and started again if it fails ([`SshTunnel::recover`]). Other
+    /// requests are not sent twice.
+    async fn send_through_tunnel(
+        &self,
+        parts: RequestParts,
+        prefix: &str,
+    ) -> crate::Result<RawResponse> {
+        let again = parts.replay();
+        match self.send_once(parts, prefix).await {
+            Err(Error::Connect { .. } | Error::Transport { .. }) if again.is_some() => {
+                if let Some(tunnel) = &self.inner.ssh {
+                    tunnel.recover().await.map_err(failure::from_ssh)?;
+                }
+                self.send_once(again.expect("checked"), prefix).await
+            }
+            answer => answer,
+        }
+    }
+
+    async fn send_once(&self, parts: RequestParts, prefix: &str) -> crate::Result<RawResponse> {
         self.connect().await?;
         let operation = parts.operation.clone();
         let request = build_request(parts, prefix).map_err(|message| Error::InvalidRequest {

@@ -174,6 +174,24 @@ pub struct RequestParts {
 }
 
 impl RequestParts {
+    /// A copy to send again, for a body-less GET or HEAD (reading twice changes nothing).
+    pub(crate) fn replay(&self) -> Option<RequestParts> {
+        let idempotent = matches!(self.method, Method::Get | Method::Head);
+        (idempotent && matches!(self.body, PartsBody::None)).then(|| RequestParts {
+            operation: self.operation.clone(),
+            info: self.info,
+            method: self.method,
+            path: self.path.clone(),
+            path_values: self.path_values.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            body: PartsBody::None,
+            content_type: self.content_type.clone(),
+            response: self.response,
+            error: self.error.clone(),
+        })
+    }
+
     /// Parts for a generated operation.
     pub fn for_operation(info: &'static OperationInfo) -> RequestParts {
         let content_type = match info.body {

@@ -288,6 +288,21 @@ impl SshTunnel {
         self.start().await
     }
 
+    /// After a request through the tunnel failed to connect or on the wire: a probe
+    /// through it (an HTTP `/_ping`), and a new ssh when the probe fails or ssh is gone.
+    pub(crate) async fn recover(&self) -> Result<(), SshError> {
+        let _starting = self.starting.lock().await;
+        if self.pid().is_some() {
+            if let Ok(probe) = tokio::net::UnixStream::connect(&self.socket).await {
+                if forwards(probe, PROBE_LIMIT.min(self.timeout)).await {
+                    return Ok(());
+                }
+            }
+        }
+        self.stop();
+        self.start().await
+    }
+
     fn command(&self) -> Command {
         let program = self
             .options
