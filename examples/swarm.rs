@@ -167,7 +167,9 @@ async fn service(docker: &Client, name: &str, secret: &str, config: &str) -> sup
                                 uid: s_uid,
                                 gid: s_gid,
                                 mode: s_mode,
+                                ..Default::default()
                             }),
+                            ..Default::default()
                         }]),
                         configs: Some(vec![models::TaskSpecContainerSpecConfigsItem {
                             config_id: Some(config.to_string()),
@@ -177,6 +179,7 @@ async fn service(docker: &Client, name: &str, secret: &str, config: &str) -> sup
                                 uid: c_uid,
                                 gid: c_gid,
                                 mode: c_mode,
+                                ..Default::default()
                             }),
                             ..Default::default()
                         }]),
@@ -250,6 +253,8 @@ async fn run_service(docker: &Client, id: &str) -> support::Result {
                 rollback_config: spec.rollback_config,
                 networks: spec.networks,
                 endpoint_spec: spec.endpoint_spec,
+                // what this module's spec does not name, as the engine sent it
+                extra: spec.extra,
             },
             ..Default::default()
         })
@@ -305,6 +310,7 @@ fn replicated(replicas: i64) -> models::ServiceSpecMode {
     models::ServiceSpecMode {
         replicated: Some(models::ServiceSpecModeReplicated {
             replicas: Some(replicas),
+            ..Default::default()
         }),
         ..Default::default()
     }

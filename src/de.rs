@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// A generated object type: starts from its default and takes the fields it knows.
@@ -12,8 +12,11 @@ pub(crate) trait Object: Default {
     /// What the error for a non-object says was expected.
     const EXPECTING: &'static str;
 
+    /// Where the keys the type does not name are kept.
+    fn extra(&mut self) -> &mut crate::Extra;
+
     /// Reads the value of `key` into its field; `false` when the type has no such field
-    /// (the value is then skipped).
+    /// (the value then goes to [`Object::extra`]).
     fn read_field<'de, A: MapAccess<'de>>(
         &mut self,
         key: &str,
@@ -39,11 +42,32 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
         let mut value = T::default();
         while let Some(Key(key)) = map.next_key()? {
             if !value.read_field(&key, &mut map)? {
-                map.next_value::<IgnoredAny>()?;
+                // A `null` is not kept: it says no more than a missing key, and the
+                // engines send many (`"DNSNames": null`).
+                let unknown: serde_json::Value = map.next_value()?;
+                if !unknown.is_null() {
+                    value.extra().push_read(key.into_owned(), unknown);
+                }
             }
         }
         Ok(value)
     }
+}
+
+/// A typed answer as berth's type reads `body`, written back as JSON: what a typed call
+/// keeps of what the engine sent (the generated `round_trip` of each version module).
+pub(crate) fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    operation: &str,
+    body: &[u8],
+) -> crate::Result<serde_json::Value> {
+    let body = bytes::Bytes::copy_from_slice(body);
+    let typed: T = crate::response::decode_json(operation, &body)?;
+    serde_json::to_value(typed).map_err(|e| crate::Error::Decode {
+        operation: operation.to_string(),
+        path: String::new(),
+        message: format!("cannot write the typed answer back as JSON: {e}"),
+        body,
+    })
 }
 
 /// An object key, borrowed from the input when it can be (no allocation per key).
@@ -154,10 +178,14 @@ mod tests {
         env: Vec<String>,
         cmd: Vec<String>,
         labels: Option<std::collections::HashMap<String, String>>,
+        extra: crate::Extra,
     }
 
     impl Object for Config {
         const EXPECTING: &'static str = "a Config object";
+        fn extra(&mut self) -> &mut crate::Extra {
+            &mut self.extra
+        }
         fn read_field<'de, A: MapAccess<'de>>(
             &mut self,
             key: &str,
@@ -190,6 +218,9 @@ mod tests {
                 env: vec![],
                 cmd: vec!["top".into()],
                 labels: None,
+                extra: [("Unknown", serde_json::json!({"a": [1]}))]
+                    .into_iter()
+                    .collect(),
             }
         );
         assert_eq!(

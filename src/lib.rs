@@ -67,6 +67,7 @@ mod de;
 pub mod dynamic;
 pub mod env;
 mod error;
+mod extra;
 mod failure;
 mod http;
 mod operation;
@@ -82,6 +83,7 @@ pub mod version;
 
 pub use client::{Client, ClientBuilder, RawRequest};
 pub use error::{ApiError, Error, Result};
+pub use extra::Extra;
 pub use operation::Operation;
 pub use request::{Body, ParamValue, RequestParts};
 pub use response::{Headers, RawResponse};

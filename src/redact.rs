@@ -26,6 +26,20 @@ impl fmt::Debug for Redacted<'_, String> {
     }
 }
 
+/// The unknown keys of a generated type with credential fields: shown, with the values
+/// of keys that may hold credentials replaced.
+impl fmt::Debug for Redacted<'_, crate::Extra> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: serde_json::Value = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        fmt::Debug::fmt(&RedactedJson(&shown), f)
+    }
+}
+
 /// JSON keys whose values are credentials, case-insensitively: the generator's secret
 /// names and per-type fields (`codegen/src/secrets.rs`; `tests/secrets.rs` checks that
 /// both agree), and the registry headers of calls by name.

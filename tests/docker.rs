@@ -728,6 +728,7 @@ async fn docker_exec_with_output() {
             body: models::ExecStartBody {
                 detach: Some(false),
                 tty: Some(false),
+                ..Default::default()
             },
         })
         .await
@@ -1048,6 +1049,7 @@ async fn docker_networks_and_volumes() {
             body: models::NetworkConnectBody {
                 container: Some(id.clone()),
                 endpoint_config: None,
+                ..Default::default()
             },
         })
         .await
@@ -1111,6 +1113,7 @@ async fn docker_networks_and_volumes() {
             body: models::NetworkDisconnectBody {
                 container: Some(id.clone()),
                 force: Some(false),
+                ..Default::default()
             },
         })
         .await

@@ -253,6 +253,7 @@ async fn mtls_hijacked_exec_with_stdin() {
             body: models::ExecStartBody {
                 detach: Some(false),
                 tty: Some(false),
+                ..Default::default()
             },
         })
         .await

@@ -4,7 +4,7 @@
 //! `memchr` newline scan for JSON lines. JSON lines also show `serde_json::from_slice`
 //! alone on each line of the same bytes, whole in memory: the parse berth cannot go under.
 //!
-//! `cargo run --release -p berth-bench --bin decode [-- --rounds 5]`
+//! `cargo run --release -p berth-bench --bin decode [-- --rounds 5] [--answers]`
 //!
 //! Figures are MB/s (10^6 bytes) of input, the median over rounds; every round checks
 //! that the decoder handed out every payload byte or every item.
@@ -26,7 +26,10 @@ const TOTAL: usize = 64 << 20;
 const FRAMES_TARGET_MBPS: f64 = 1000.0;
 
 fn main() -> Result<()> {
-    let rounds = rounds()?;
+    let (rounds, answers_only) = options()?;
+    if answers_only {
+        return answers(rounds);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     println!(
         "berth stream decoders, in process: {} MiB of input per case in {} KiB chunks, median MB/s of {rounds} rounds\n",
@@ -92,16 +95,113 @@ fn main() -> Result<()> {
     println!(
         "\nTarget: frames at {FRAMES_TARGET_MBPS:.0} MB/s or more. Ratio: berth / plain loop."
     );
+    answers(rounds)
+}
+
+/// Whole answers decoded into typed values: dockerd 28.5's ContainerInspect and a
+/// ContainerList of 100 containers (`bench/answers/`, one real item repeated with other
+/// ids), read by berth's v1.41 types — which keep the keys API 1.41 does not name, as a
+/// newer engine sends them — beside bollard's types and `serde_json::Value`. CPU
+/// microseconds per decode, median over rounds of enough decodes to fill 0.2 s.
+fn answers(rounds: usize) -> Result<()> {
+    use berth::docker::v1_41::containers::{ContainerInspectResponse, ContainerListResponse};
+    let inspect = include_bytes!("../../answers/container-inspect.json").as_slice();
+    let list = include_bytes!("../../answers/container-list-100.json").as_slice();
+    println!(
+        "\n{:<44} {:>9} {:>9} {:>9} {:>14}",
+        "answer (CPU µs per decode)", "berth", "bollard", "Value", "berth/bollard"
+    );
+    let cases: [(&str, &[u8], [Decoder; 3]); 2] = [
+        (
+            "ContainerInspect",
+            inspect,
+            [
+                decoder::<ContainerInspectResponse>,
+                decoder::<bollard::models::ContainerInspectResponse>,
+                decoder::<serde_json::Value>,
+            ],
+        ),
+        (
+            "ContainerList, 100 containers",
+            list,
+            [
+                decoder::<ContainerListResponse>,
+                decoder::<Vec<bollard::models::ContainerSummary>>,
+                decoder::<serde_json::Value>,
+            ],
+        ),
+    ];
+    for (case, body, decoders) in cases {
+        let [berth, bollard, value] = per_decode(rounds, body, decoders)?;
+        println!(
+            "{case:<44} {berth:>9.1} {bollard:>9.1} {value:>9.1} {:>13.2}x",
+            berth / bollard
+        );
+    }
     Ok(())
 }
 
-fn rounds() -> Result<usize> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(5),
-        [flag, n] if flag == "--rounds" => Ok(n.parse::<usize>()?.max(1)),
-        _ => Err("usage: decode [--rounds N]".into()),
+type Decoder = fn(&[u8]) -> serde_json::Result<()>;
+
+fn decoder<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<()> {
+    std::hint::black_box(serde_json::from_slice::<T>(std::hint::black_box(body))?);
+    Ok(())
+}
+
+/// The CPU µs of one decode of `body` by each decoder: the median over `rounds`, the
+/// decoders taking turns within each round, so that a machine that slows down or speeds up
+/// meanwhile weighs on all of them alike and their ratios hold.
+fn per_decode(rounds: usize, body: &[u8], decoders: [Decoder; 3]) -> Result<[f64; 3]> {
+    let started = Instant::now();
+    decoders[0](body)?;
+    let once = started.elapsed().as_secs_f64();
+    let batch = ((0.05 / once.max(1e-7)) as usize).max(10);
+    let mut times = [(); 3].map(|()| Vec::with_capacity(rounds * 4));
+    for _ in 0..rounds * 4 {
+        for (decode, times) in decoders.iter().zip(&mut times) {
+            let started = thread_cpu_ns()?;
+            for _ in 0..batch {
+                decode(body)?;
+            }
+            times.push((thread_cpu_ns()? - started) as f64 / 1e3 / batch as f64);
+        }
     }
+    Ok(times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    }))
+}
+
+/// This thread's time on a CPU, in ns: a busy machine's other work does not add to it, as
+/// it does to wall time.
+fn thread_cpu_ns() -> Result<u64> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the call to fill.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    Ok(now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64)
+}
+
+/// `--rounds N` (default 5); `--answers`: the typed answers alone.
+fn options() -> Result<(usize, bool)> {
+    let mut rounds = 5;
+    let mut answers_only = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--rounds" => {
+                let n = args.next().ok_or("--rounds needs a value")?;
+                rounds = n.parse::<usize>()?.max(1);
+            }
+            "--answers" => answers_only = true,
+            _ => return Err("usage: decode [--rounds N] [--answers]".into()),
+        }
+    }
+    Ok((rounds, answers_only))
 }
 
 /// Frames of `payload` bytes (stdout and stderr in turn) filling [`TOTAL`], in chunks;

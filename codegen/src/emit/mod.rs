@@ -81,6 +81,7 @@ pub fn tokens(api: &Api) -> TokenStream {
         }
     }
     let api_static = tables::api_static(api, &rows);
+    let round_trip = operations::round_trip(api);
     let models = types::models(api);
     let ops_doc = format!(
         " Every operation of the {} API {} in one place, with its response type: \
@@ -94,6 +95,7 @@ pub fn tokens(api: &Api) -> TokenStream {
     );
     quote! {
         #api_static
+        #round_trip
         #models
         #[doc = #ops_doc]
         pub mod ops {

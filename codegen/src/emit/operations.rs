@@ -6,7 +6,9 @@ use quote::{format_ident, quote};
 
 use super::docs::{doc, doc_attrs, sanitize};
 use super::types::{ident, ty_tokens};
-use crate::model::{Body, Category, Encoding, Location, Operation, Response, ResponseKind, Ty};
+use crate::model::{
+    Api, Body, Category, Encoding, Location, Operation, Response, ResponseKind, Ty,
+};
 use crate::naming::{snake, Scope};
 
 /// The name of an operation's `OperationInfo` static (`CONTAINER_CREATE`).
@@ -334,4 +336,61 @@ fn per_status(
         }
     };
     (quote!(#name), item, decode)
+}
+
+/// `round_trip(operation, status, body)`: an answer decoded as the version's typed answer
+/// and written back as JSON, for every operation and success status whose answer is JSON
+/// (one item, for JSON lines). `#[inline]`, like `decode`: compiled only where it is called.
+pub fn round_trip(api: &Api) -> TokenStream {
+    let models = quote!(models);
+    let mut arms = Vec::new();
+    for op in &api.operations {
+        let id = &op.id;
+        match &op.kind {
+            ResponseKind::JsonLines(item) => {
+                let item = ty_tokens(item, &models);
+                arms.push(quote!((#id, _) => Some(crate::de::round_trip::<#item>(#id, body)),));
+            }
+            ResponseKind::Json => {
+                let success = op.success();
+                if success.is_empty() {
+                    arms.push(quote!((#id, _) => Some(Ok(serde_json::Value::Null)),));
+                }
+                for r in success {
+                    let status = r.status;
+                    match &r.ty {
+                        Some(Ty::String) if r.text => {}
+                        Some(ty) => {
+                            let ty = ty_tokens(ty, &models);
+                            arms.push(quote!((#id, #status) => Some(crate::de::round_trip::<#ty>(#id, body)),));
+                        }
+                        None => {
+                            arms.push(quote!((#id, #status) => Some(Ok(serde_json::Value::Null)),))
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    quote! {
+        /// The answer `body` that `operation` gave with `status`, decoded as this version's
+        /// typed answer and written back as JSON: what a typed call keeps of what the
+        /// engine sent (`null` for an answer typed `()`). For a JSON-lines answer, `body` is
+        /// one item. `None` when that answer is not JSON (bytes, frames, an upgrade, text)
+        /// or the status is not one the operation lists. The conformance sweep
+        /// (`tests/sweep.rs`) compares it with what the engine sent.
+        #[inline]
+        pub fn round_trip(
+            operation: &str,
+            status: u16,
+            body: &[u8],
+        ) -> Option<crate::Result<serde_json::Value>> {
+            let _ = body;
+            match (operation, status) {
+                #(#arms)*
+                _ => None,
+            }
+        }
+    }
 }

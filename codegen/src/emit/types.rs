@@ -92,6 +92,13 @@ fn type_def(
                 )
             });
             let serde_impls = object_impls(&name, fields);
+            let extra = quote! {
+                /// The keys the engine sent that this version's spec does not name (a newer
+                /// engine's fields, an older one's since removed), kept as sent and written
+                /// back after the known fields, so that they reach you and survive
+                /// decode → modify → send.
+                pub extra: crate::Extra,
+            };
             let secret = |f: &Field| crate::secrets::is_secret(&def.name, &f.name);
             if !fields.iter().any(secret) {
                 return quote! {
@@ -99,6 +106,7 @@ fn type_def(
                     #[derive(Debug, Clone, Default, PartialEq)]
                     pub struct #name {
                         #(#members)*
+                        #extra
                     }
                     #serde_impls
                 };
@@ -113,6 +121,9 @@ fn type_def(
                 }
             });
             let type_name = def.name.as_str();
+            let debug_fields = debug_fields.chain(std::iter::once(
+                quote!(.field("extra", &crate::redact::Redacted(&self.extra))),
+            ));
             quote! {
                 #docs
                 #[doc = ""]
@@ -120,6 +131,7 @@ fn type_def(
                 #[derive(Clone, Default, PartialEq)]
                 pub struct #name {
                     #(#members)*
+                    #extra
                 }
                 impl std::fmt::Debug for #name {
                     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -180,7 +192,8 @@ fn field(f: &Field, boxed: bool, models: &TokenStream) -> TokenStream {
 /// times more code per field (a field enum, a sequence visitor, per-field state), and
 /// compiling that was most of berth's own build time. The behaviour is the derive's with
 /// `default` on every field: unknown keys are skipped, a missing key leaves the default,
-/// and `None` is not written.
+/// and `None` is not written; keys the type does not name go to its `extra` map and are
+/// written back after the known fields.
 fn object_impls(name: &Ident, fields: &[Field]) -> TokenStream {
     let expecting = format!("a {name} object");
     let reads = fields.iter().map(|f| {
@@ -206,29 +219,25 @@ fn object_impls(name: &Ident, fields: &[Field]) -> TokenStream {
             quote!(map.serialize_entry(#key, &self.#member)?;)
         }
     });
-    let (read_body, write_body) = if fields.is_empty() {
-        (
-            quote!(let _ = (key, map); Ok(false)),
-            quote!(serde::ser::SerializeMap::end(
-                serializer.serialize_map(Some(0))?
-            )),
-        )
+    let read_body = if fields.is_empty() {
+        quote!(let _ = (key, map); Ok(false))
     } else {
-        (
-            quote! {
-                match key {
-                    #(#reads)*
-                    _ => return Ok(false),
-                }
-                Ok(true)
-            },
-            quote! {
-                use serde::ser::SerializeMap;
-                let mut map = serializer.serialize_map(None)?;
-                #(#writes)*
-                map.end()
-            },
-        )
+        quote! {
+            match key {
+                #(#reads)*
+                _ => return Ok(false),
+            }
+            Ok(true)
+        }
+    };
+    let write_body = quote! {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        #(#writes)*
+        for (key, value) in self.extra.iter() {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     };
     quote! {
         impl serde::Serialize for #name {
@@ -243,6 +252,9 @@ fn object_impls(name: &Ident, fields: &[Field]) -> TokenStream {
         }
         impl crate::de::Object for #name {
             const EXPECTING: &'static str = #expecting;
+            fn extra(&mut self) -> &mut crate::Extra {
+                &mut self.extra
+            }
             fn read_field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
                 #read_body
             }
