@@ -183,6 +183,8 @@ impl<'a> Lowering<'a> {
         }
         let mut fields: Vec<Field> = Vec::new();
         let mut scope = Scope::new();
+        // Every struct's map of the keys its spec does not name (`emit::types`).
+        scope.reserve("extra");
         for part in parts {
             // A referenced definition already lowered lends its fields as they are, so
             // that its inline types are not generated twice.
