@@ -107,6 +107,12 @@ impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for NullAsDefault<T> {
     }
 }
 
+impl<T: serde::Serialize> serde::Serialize for NullAsDefault<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 /// One string or a list of them, read by looking at the value once (an untagged enum would
 /// buffer it and try each form in turn).
 struct StringOrList;

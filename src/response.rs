@@ -125,8 +125,20 @@ impl RawResponse {
         })
     }
 
-    /// No body is expected; whatever came is ignored.
+    /// No body is expected; whatever came is ignored, unless it holds an error item (a
+    /// JSON line with `error` / `errorDetail`): a failure the engine reports after its 200,
+    /// which is then an `Error::Stream`.
     pub fn empty(self) -> crate::Result<()> {
+        let body = self.buffered();
+        for line in body.split(|b| *b == b'\n') {
+            if let Some(message) = crate::stream::error_item(line) {
+                return Err(Error::Stream {
+                    operation: self.operation.into_owned(),
+                    message,
+                    raw: body.slice_ref(line),
+                });
+            }
+        }
         Ok(())
     }
 

@@ -598,7 +598,13 @@ fn lost_keys(sent: &Value, kept: &Value, path: &str, out: &mut Vec<String>) {
         (Value::Object(sent), Value::Object(kept)) => {
             for (key, value) in sent {
                 let here = format!("{path}.{key}");
-                match kept.get(key) {
+                // Go's JSON reads keys whatever their case: `Id` written for `ID` is kept.
+                let found = kept.get(key).or_else(|| {
+                    kept.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                        .map(|(_, v)| v)
+                });
+                match found {
                     Some(k) => lost_keys(value, k, &here, out),
                     None if value.is_null() => {}
                     None => out.push(here),

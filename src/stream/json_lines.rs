@@ -79,6 +79,24 @@ struct ErrorProbe {
     error_detail: Option<serde_json::Value>,
 }
 
+/// The message of a line that is an error item (`error` / `errorDetail`), if it is one.
+/// Only a line that names `error` pays for a second parse.
+pub(crate) fn error_item(line: &[u8]) -> Option<String> {
+    ERROR_KEY.find(line)?;
+    let probe = serde_json::from_slice::<ErrorProbe>(line).ok()?;
+    let detail = probe
+        .error_detail
+        .as_ref()
+        .and_then(|d| d.get("message"))
+        .and_then(|m| m.as_str());
+    match (&probe.error, detail) {
+        (_, Some(m)) => Some(m.to_string()),
+        (Some(serde_json::Value::String(s)), None) if !s.is_empty() => Some(s.clone()),
+        (Some(v), None) if !v.is_null() && v != "" => Some(v.to_string()),
+        _ => None,
+    }
+}
+
 impl<T: DeserializeOwned> JsonLines<T> {
     /// Items decoded from `body`; errors name the body's
     /// [`operation`](ByteStream::operation). For bytes from elsewhere, see
@@ -115,30 +133,12 @@ impl<T: DeserializeOwned> JsonLines<T> {
     }
 
     fn decode(&self, line: Bytes) -> crate::Result<T> {
-        // Only a line that names `error` or `errorDetail` pays for a second parse.
-        let may_be_error = ERROR_KEY.find(&line).is_some();
-        if let Some(probe) = may_be_error
-            .then(|| serde_json::from_slice::<ErrorProbe>(&line).ok())
-            .flatten()
-        {
-            let detail = probe
-                .error_detail
-                .as_ref()
-                .and_then(|d| d.get("message"))
-                .and_then(|m| m.as_str());
-            let message = match (&probe.error, detail) {
-                (_, Some(m)) => Some(m.to_string()),
-                (Some(serde_json::Value::String(s)), None) if !s.is_empty() => Some(s.clone()),
-                (Some(v), None) if !v.is_null() && v != "" => Some(v.to_string()),
-                _ => None,
-            };
-            if let Some(message) = message {
-                return Err(Error::Stream {
-                    operation: self.operation.clone(),
-                    message,
-                    raw: line,
-                });
-            }
+        if let Some(message) = error_item(&line) {
+            return Err(Error::Stream {
+                operation: self.operation.clone(),
+                message,
+                raw: line,
+            });
         }
         crate::response::decode_json(&self.operation, &line)
     }

@@ -3,6 +3,7 @@
 mod bytes_stream;
 mod frames;
 mod json_lines;
+pub(crate) use json_lines::error_item;
 mod upgraded;
 
 pub use bytes_stream::ByteStream;

@@ -256,8 +256,28 @@ fn response(
 fn single(r: &Response, models: &TokenStream) -> (TokenStream, TokenStream) {
     match &r.ty {
         Some(Ty::String) if r.text => (quote!(String), quote!(response.text())),
-        Some(ty) => (ty_tokens(ty, models), quote!(response.json())),
+        Some(ty) => (ty_tokens(ty, models), json_decode(ty, models)),
         None => (quote!(()), quote!(response.empty())),
+    }
+}
+
+/// The type a JSON answer is read through: a list or a map answer reads `null` as empty
+/// (dockerd answers ContainerChanges with `null` when nothing changed), as fields do.
+fn read_as(ty: &Ty, models: &TokenStream) -> TokenStream {
+    let tokens = ty_tokens(ty, models);
+    match ty {
+        Ty::Vec(_) | Ty::Map(_) => quote!(crate::de::NullAsDefault<#tokens>),
+        _ => tokens,
+    }
+}
+
+fn json_decode(ty: &Ty, models: &TokenStream) -> TokenStream {
+    match ty {
+        Ty::Vec(_) | Ty::Map(_) => {
+            let read = read_as(ty, models);
+            quote!(response.json::<#read>().map(|answer| answer.0))
+        }
+        _ => quote!(response.json()),
     }
 }
 
@@ -299,7 +319,7 @@ fn per_status(
                 let (ty, decode) = if matches!(ty, Ty::String) && r.text {
                     (quote!(String), quote!(response.text()))
                 } else {
-                    (ty_tokens(ty, models), quote!(response.json()))
+                    (ty_tokens(ty, models), json_decode(ty, models))
                 };
                 variants.push(quote!(#[doc = #vdoc] #variant(#ty),));
                 arms.push(quote!(#status => #decode.map(#name::#variant),));
@@ -361,7 +381,7 @@ pub fn round_trip(api: &Api) -> TokenStream {
                     match &r.ty {
                         Some(Ty::String) if r.text => {}
                         Some(ty) => {
-                            let ty = ty_tokens(ty, &models);
+                            let ty = read_as(ty, &models);
                             arms.push(quote!((#id, #status) => Some(crate::de::round_trip::<#ty>(#id, body)),));
                         }
                         None => {

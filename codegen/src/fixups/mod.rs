@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::ext;
 
+mod answers;
 mod borrowed;
 mod params;
 mod podman;
@@ -89,8 +90,23 @@ pub const FIXUPS: &[Fixup] = &[
         apply: borrowed::stats_schema,
     },
     Fixup {
+        name: "plugin-progress-answers",
+        reason: "dockerd 20.10 and 28.5 answer PluginPull and PluginUpgrade with 200 and their progress as JSON lines; the specs list 204 alone",
+        apply: answers::plugin_progress_answers,
+    },
+    Fixup {
+        name: "plugin-delete-answer",
+        reason: "dockerd 20.10 and 28.5 answer PluginDelete with 200 and no body; the specs give that answer the Plugin schema",
+        apply: answers::plugin_delete_answer,
+    },
+    Fixup {
+        name: "plugin-interface-types",
+        reason: "dockerd 20.10 and 28.5 send a plugin's Config.Interface.Types as strings (\"docker.volumedriver/1.0\"), as v1.55's spec says; earlier specs say PluginInterfaceType objects",
+        apply: answers::plugin_interface_types,
+    },
+    Fixup {
         name: "json-lines-progress",
-        reason: "pull, push, build, load, events and stats send one JSON object per line; the spec declares none or one",
+        reason: "pull, push, build, load, events and stats send one JSON object per line, plugin pull, upgrade and push too (dockerd 20.10 and 28.5; a failed plugin push is only an error item); the spec declares none or one",
         apply: json_lines_progress,
     },
     Fixup {
@@ -117,6 +133,11 @@ pub const FIXUPS: &[Fixup] = &[
         name: "exec-start-body",
         reason: "dockerd reads ExecStart's body as JSON and answers 400 \"got EOF while reading request body\" without one; the spec says it is optional",
         apply: params::exec_start_body,
+    },
+    Fixup {
+        name: "undeclared-registry-auth",
+        reason: "dockerd reads X-Registry-Auth for DistributionInspect (20.10 and 28.5: 500 \"no basic auth credentials\" without it), PluginPush and GetPluginPrivileges; podman for ManifestPushLibpod (400 without it) and image search; no spec declares it",
+        apply: answers::undeclared_registry_auth,
     },
     Fixup {
         name: "registry-auth-headers",
@@ -328,11 +349,14 @@ fn hijacked_connections(document: &mut Value, _: &Context) -> usize {
 
 /// The item of each progress stream: a named schema, or `None` for "the declared success
 /// schema is the item".
-const PROGRESS_ITEMS: [(&str, Option<&str>); 13] = [
+const PROGRESS_ITEMS: [(&str, Option<&str>); 16] = [
     ("ImageCreate", Some("CreateImageInfo")),
     ("ImageBuild", Some("BuildInfo")),
     ("ImagePush", Some("PushImageInfo")),
     ("ImageLoad", Some("BuildInfo")),
+    ("PluginPull", Some("CreateImageInfo")),
+    ("PluginUpgrade", Some("CreateImageInfo")),
+    ("PluginPush", Some("PushImageInfo")),
     ("SystemEvents", Some("EventMessage")),
     ("ContainerStats", Some("ContainerStatsResponse")),
     ("ImageBuildLibpod", None),
