@@ -79,6 +79,7 @@ pub mod stream;
 mod tables;
 #[cfg(test)]
 mod test_dir;
+pub mod values;
 pub mod version;
 
 pub use client::{Client, ClientBuilder, RawRequest};

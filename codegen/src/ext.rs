@@ -7,7 +7,8 @@ pub const RESPONSE: &str = "x-berth-response";
 pub const ITEM: &str = "x-berth-item";
 /// On a parameter: `json` (a JSON document in one parameter) or `base64-json`.
 pub const ENCODING: &str = "x-berth-encoding";
-/// On a parameter: a runtime type under `crate::` to use instead of the schema's type.
+/// On a parameter or a schema: a runtime type under `crate::` to use instead of the
+/// schema's type.
 pub const RUST_TYPE: &str = "x-berth-rust-type";
 /// On a property: other JSON names a daemon uses for it (`["ID"]` beside `Id`).
 pub const ALIASES: &str = "x-berth-aliases";

@@ -329,6 +329,11 @@ impl<'a> Lowering<'a> {
     }
 
     fn ty_of_schema(&mut self, schema: &Schema, place: &str) -> Result<Ty, Error> {
+        if let Some(runtime) = schema.schema_data.extensions.get(ext::RUST_TYPE) {
+            if let Some(runtime) = runtime.as_str() {
+                return Ok(Ty::Runtime(runtime.to_string()));
+            }
+        }
         if let SchemaKind::AllOf { all_of } = &schema.schema_kind {
             if all_of.len() == 1 {
                 return self.ty_of(&all_of[0], place);

@@ -111,3 +111,30 @@ pub(super) fn plugin_interface_types(document: &mut Value, context: &Context) ->
     }
     count
 }
+
+/// Statuses podman's compatible API answers for Docker operations, which the Docker modules
+/// are used for too: the operation, the listed status whose answer it shares, the status.
+const COMPATIBLE_ANSWERS: [(&str, &str, &str); 1] = [("ExecResize", "200", "201")];
+
+pub(super) fn compatible_answers(document: &mut Value, context: &Context) -> usize {
+    if context.engine != "docker" {
+        return 0;
+    }
+    let mut count = 0;
+    for op in operations(document) {
+        let id = op_id(op).to_string();
+        for (_, listed, also) in COMPATIBLE_ANSWERS.iter().filter(|(o, _, _)| *o == id) {
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            if let (Some(shared), false) = (
+                responses.get(*listed).cloned(),
+                responses.contains_key(*also),
+            ) {
+                responses.insert((*also).into(), shared);
+                count += 1;
+            }
+        }
+    }
+    count
+}

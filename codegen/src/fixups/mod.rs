@@ -14,6 +14,7 @@ mod answers;
 mod borrowed;
 mod params;
 mod podman;
+mod podman_answers;
 
 pub use borrowed::{lender_for, STATS_LENDER};
 
@@ -113,6 +114,56 @@ pub const FIXUPS: &[Fixup] = &[
         name: "undocumented-json-bodies",
         reason: "Podman 4.9's spec drops the schema of many JSON answers (version, info, inspect, create); keep them as JSON values",
         apply: podman::undocumented_json_bodies,
+    },
+    Fixup {
+        name: "podman-also-answers",
+        reason: "podman 4.3.1 and 5.8.6 answer SecretCreate(Libpod) and ImageCommitLibpod with 200 (specs: 201); podman 5.8.6 NetworkUpdateLibpod with 204 (spec: 200) and ImageResolveLibpod with 200 and the names (spec: 204)",
+        apply: podman_answers::also_answers,
+    },
+    Fixup {
+        name: "podman-answer-shapes",
+        reason: "podman 4.3.1 and 5.8.6 answer exec create and commit with {Id}, changes with [{Path, Kind}], exec inspect with the session, the compatible prunes with Docker's report objects (specs: arrays), /info and /system/df with Docker's documents (specs: none, or libpod's report), podman 5.8.6 the compatible ContainerUpdate with {Warnings}; the specs give none or another",
+        apply: podman_answers::answer_shapes,
+    },
+    Fixup {
+        name: "podman-answer-lists",
+        reason: "podman 4.3.1 and 5.8.6 answer image history with a list of layers, podman 5.8.6 a search with a list of results; the specs say one HistoryResponse, one result",
+        apply: podman_answers::answer_lists,
+    },
+    Fixup {
+        name: "podman-ipnet-text",
+        reason: "podman 5.8.6 sends a network address's `ipnet` as CIDR text (\"10.91.0.2/24\"); the spec says Go's net.IPNet object",
+        apply: podman_answers::ipnet_text,
+    },
+    Fixup {
+        name: "podman-removed-containers",
+        reason: "podman 5.8.6 answers PodDeleteLibpod with RemovedCtrs {\"<id>\": null} for a container removed without error; the spec says string values",
+        apply: podman_answers::removed_containers,
+    },
+    Fixup {
+        name: "podman-kube-yaml-bodies",
+        reason: "podman 5.8.6 untars a kube play body sent as application/x-tar (the spec's default) and fails \"unpacking failed\"; kube down reads the YAML too, though its spec declares no body",
+        apply: podman_answers::kube_yaml_bodies,
+    },
+    Fixup {
+        name: "podman-mount-point-text",
+        reason: "podman 4.3.1 and 5.8.6 answer ContainerMountLibpod with the mount point as text/plain, not a JSON string",
+        apply: podman_answers::mount_point_text,
+    },
+    Fixup {
+        name: "podman-stop-signal-forms",
+        reason: "podman 4.3.1 sends a container's Config.StopSignal as a number (15), podman 5 as a name; the spec says string",
+        apply: podman_answers::stop_signal_forms,
+    },
+    Fixup {
+        name: "podman-manifest-create-path",
+        reason: "podman 4.9's spec puts ManifestCreateLibpod at POST /libpod/manifests?name=, which podman 4.3.1 and 5.8.6 answer 404; it is POST /libpod/manifests/{name}",
+        apply: podman_answers::manifest_create_path,
+    },
+    Fixup {
+        name: "compatible-answers",
+        reason: "podman's compatible API (4.3.1 and 5.8.6), which the Docker modules also drive, answers ExecResize with 201; the Docker specs list 200",
+        apply: answers::compatible_answers,
     },
     Fixup {
         name: "libpod-build-body",
