@@ -46,6 +46,7 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
                 // engines send many (`"DNSNames": null`).
                 let unknown: serde_json::Value = map.next_value()?;
                 if !unknown.is_null() {
+                    note_untyped::<T>(&key);
                     value.extra().push_read(key.into_owned(), unknown);
                 }
             }
@@ -54,20 +55,46 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
+thread_local! {
+    /// While a round trip decodes: the `Type.Key`s that went to an `extra` map.
+    static UNTYPED: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Notes a key kept untyped, when a round trip is listening (only unknown keys pay).
+fn note_untyped<T>(key: &str) {
+    UNTYPED.with(|untyped| {
+        if let Some(list) = untyped.borrow_mut().as_mut() {
+            let type_name = std::any::type_name::<T>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("?");
+            list.push(format!("{type_name}.{key}"));
+        }
+    });
+}
+
 /// A typed answer as berth's type reads `body`, written back as JSON: what a typed call
 /// keeps of what the engine sent (the generated `round_trip` of each version module).
 pub(crate) fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
     operation: &str,
     body: &[u8],
-) -> crate::Result<serde_json::Value> {
+) -> crate::Result<crate::dynamic::RoundTrip> {
     let body = bytes::Bytes::copy_from_slice(body);
-    let typed: T = crate::response::decode_json(operation, &body)?;
-    serde_json::to_value(typed).map_err(|e| crate::Error::Decode {
+    UNTYPED.with(|untyped| *untyped.borrow_mut() = Some(Vec::new()));
+    let typed = crate::response::decode_json::<T>(operation, &body);
+    let untyped = UNTYPED.with(|untyped| untyped.borrow_mut().take().unwrap_or_default());
+    let json = serde_json::to_value(typed?).map_err(|e| crate::Error::Decode {
         operation: operation.to_string(),
         path: String::new(),
         message: format!("cannot write the typed answer back as JSON: {e}"),
         body,
-    })
+    })?;
+    Ok(crate::dynamic::RoundTrip { json, untyped })
+}
+
+/// The round trip of an answer typed `()`.
+pub(crate) fn unit_round_trip() -> crate::Result<crate::dynamic::RoundTrip> {
+    Ok(crate::dynamic::RoundTrip::default())
 }
 
 /// An object key, borrowed from the input when it can be (no allocation per key).

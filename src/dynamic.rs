@@ -33,6 +33,17 @@ pub enum Answer {
     Upgraded(Upgraded),
 }
 
+/// An answer decoded as berth's typed answer and written back as JSON (each version
+/// module's `round_trip`): what a typed call keeps of what the engine sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoundTrip {
+    /// The typed answer, written back (`null` for an answer typed `()`).
+    pub json: Value,
+    /// The keys that only the `extra` maps kept, as `Type.Key`: the engine sent them, and
+    /// this version's spec does not name them.
+    pub untyped: Vec<String>,
+}
+
 impl std::fmt::Debug for Data {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

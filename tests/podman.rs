@@ -11,7 +11,6 @@ use berth::podman::{v4_9, v5_1_0};
 use berth::{Client, Error, StreamKind};
 use common::{within, Cleanup};
 use futures_util::StreamExt;
-use serde_json::json;
 
 /// The short name resolves to the image `scripts/engines` imported as `localhost/...`.
 fn stored_image_name() -> String {
@@ -166,15 +165,14 @@ async fn podman_libpod_image_list() {
     assert_eq!(filtered.len(), 1, "{filtered:?}");
     assert_eq!(filtered[0].id, ours.id);
 
-    let untyped = client
+    // v4.9's spec dropped the summary's schema; 5.1.0's lends it (podman-borrowed-schemas)
+    let listed = client
         .invoke(v4_9::libpod::images::ImageListLibpod::default())
         .await
         .expect("v4.9 ImageListLibpod");
     assert!(
-        untyped
-            .iter()
-            .any(|i| i["Id"].as_str() == ours.id.as_deref()),
-        "{untyped:?}"
+        listed.iter().any(|i| i.id.as_deref() == ours.id.as_deref()),
+        "{listed:?}"
     );
 }
 
@@ -302,8 +300,9 @@ async fn podman_libpod_container_lifecycle() {
     }
 }
 
-/// The same flow with the loosely typed v4.9 module (its create takes a JSON spec), start
-/// twice (304 → NotModified), and ContainersStatsAllLibpod for `[id, name]`.
+/// The same flow with the v4.9 module (whose spec dropped SpecGenerator and the stats
+/// report: 5.1.0's are lent), start twice (304 → NotModified), and
+/// ContainersStatsAllLibpod for `[id, name]`.
 #[tokio::test]
 async fn podman_libpod_v4_9_start_twice_and_stats() {
     let Some(client) = common::podman().await else {
@@ -315,7 +314,12 @@ async fn podman_libpod_v4_9_start_twice_and_stats() {
 
     client
         .invoke(v4_9::libpod::containers::ContainerCreateLibpod {
-            body: json!({ "name": name, "image": common::test_image(), "command": ["sleep", "300"] }),
+            body: v4_9::models::SpecGenerator {
+                name: Some(name.clone()),
+                image: Some(common::test_image()),
+                command: Some(vec!["sleep".into(), "300".into()]),
+                ..Default::default()
+            },
         })
         .await
         .expect("v4.9 ContainerCreateLibpod");
@@ -355,12 +359,12 @@ async fn podman_libpod_v4_9_start_twice_and_stats() {
     );
     let report = &reports[0];
     assert!(
-        report.get("Error").is_none_or(|e| e.is_null()),
+        report.error.as_ref().is_none_or(|e| e.is_null()),
         "{report:?}"
     );
     let entries = report
-        .get("Stats")
-        .and_then(|s| s.as_array())
+        .stats
+        .as_ref()
         .unwrap_or_else(|| panic!("no Stats in {report:?}"));
     assert_eq!(
         entries.len(),
@@ -368,9 +372,9 @@ async fn podman_libpod_v4_9_start_twice_and_stats() {
         "one entry per name asked for: {entries:?}"
     );
     for entry in entries {
-        assert_eq!(entry["ContainerID"], id.as_str());
-        assert_eq!(entry["Name"], name.as_str());
-        assert!(entry["MemUsage"].as_u64().unwrap_or(0) > 0, "{entry}");
+        assert_eq!(entry.container_id.as_deref(), Some(id.as_str()));
+        assert_eq!(entry.name.as_deref(), Some(name.as_str()));
+        assert!(entry.mem_usage.unwrap_or(0) > 0, "{entry:?}");
     }
 
     let deleted = client
@@ -385,7 +389,7 @@ async fn podman_libpod_v4_9_start_twice_and_stats() {
     match deleted {
         v4_9::libpod::containers::ContainerDeleteLibpodResponse::Ok(reports) => {
             assert_eq!(reports.len(), 1, "{reports:?}");
-            assert_eq!(reports[0]["Id"], id.as_str());
+            assert_eq!(reports[0].id.as_deref(), Some(id.as_str()));
         }
         other => panic!("podman answers the removed containers: {other:?}"),
     }

@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use berth::dynamic::{parts_by_name, Data};
@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 
-type RoundTrip = fn(&str, u16, &[u8]) -> Option<berth::Result<Value>>;
+type RoundTrip = fn(&str, u16, &[u8]) -> Option<berth::Result<berth::dynamic::RoundTrip>>;
 
 /// A module of berth the sweep drives: its API table and its `round_trip`.
 struct Module {
@@ -93,6 +93,10 @@ struct Call {
     min_api: Option<String>,
     min_version: Option<String>,
     max_version: Option<String>,
+    /// Attempts, half a second apart, for a call the engine may refuse for a while.
+    retry: Option<u32>,
+    /// A removal whose object may already be gone: 404 is done.
+    gone_ok: Option<bool>,
 }
 
 fn table(engine: &str) -> Vec<Row> {
@@ -160,6 +164,8 @@ struct Tally {
     lost: Vec<String>,
     not_here: usize,
     skipped: usize,
+    /// `Operation Type.Key`: kept only by an `extra` map (the module's spec does not name it).
+    untyped: BTreeSet<String>,
 }
 
 /// The engine the sweep talks to, as it says of itself.
@@ -243,18 +249,26 @@ fn finish(engine: &Engine, report: Vec<(String, Tally)>) {
     let mut problems = Vec::new();
     for (module, tally) in &report {
         rows.push_str(&format!(
-            "| {} | {module} | {} | {} | {} | {} | {} |\n",
+            "| {} | {module} | {} | {} | {} | {} | {} | {} |\n",
             engine.label,
             tally.called,
             tally.decoded,
             tally.failed.len(),
             tally.lost.len(),
+            tally.untyped.len(),
             tally.not_here + tally.skipped,
         ));
+        if !tally.untyped.is_empty() {
+            eprintln!(
+                "sweep: {} · {module}: kept untyped (in `extra`), the module's spec does not name them:\n  {}",
+                engine.label,
+                tally.untyped.iter().cloned().collect::<Vec<_>>().join("\n  ")
+            );
+        }
         problems.extend(tally.failed.iter().chain(&tally.lost).cloned());
     }
     eprintln!(
-        "\n| engine | module | called | decoded | failed | lost keys | not called |\n|---|---|---|---|---|---|---|\n{rows}"
+        "\n| engine | module | called | decoded | failed | lost keys | untyped keys | not called |\n|---|---|---|---|---|---|---|---|\n{rows}"
     );
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sweep");
     std::fs::create_dir_all(&dir).expect("sweep folder");
@@ -312,7 +326,31 @@ async fn sweep(uri: &str, engine: &Engine, module: &Module, table_name: &str) ->
         }
         tally.called += 1;
         let started = std::time::Instant::now();
-        let outcome = run_row(&client, module, info, call, &mut vars, &mut kept).await;
+        let mut untyped = BTreeSet::new();
+        let mut attempts = call.retry.unwrap_or(1).max(1);
+        let outcome = loop {
+            attempts -= 1;
+            let outcome = run_row(
+                &client,
+                module,
+                info,
+                call,
+                &mut vars,
+                &mut kept,
+                &mut untyped,
+            )
+            .await;
+            match outcome {
+                Err(e) if call.gone_ok == Some(true) && e.contains("answered 404") => {
+                    break Ok(Vec::new())
+                }
+                Err(_) if attempts > 0 => tokio::time::sleep(Duration::from_millis(500)).await,
+                outcome => break outcome,
+            }
+        };
+        tally
+            .untyped
+            .extend(untyped.into_iter().map(|key| format!("{} {key}", info.id)));
         let took = started.elapsed();
         if took > Duration::from_secs(10) {
             eprintln!("sweep: slow: {place}: {took:?}");
@@ -449,6 +487,7 @@ async fn run_row(
     call: &Call,
     vars: &mut Vars,
     kept: &mut BTreeMap<String, bytes::Bytes>,
+    untyped: &mut BTreeSet<String>,
 ) -> Result<Vec<String>, String> {
     let params = vars.fill(&call.params)?;
     let data = match (&call.body, &call.bytes) {
@@ -475,8 +514,9 @@ async fn run_row(
             match (module.round_trip)(info.id, status, &body) {
                 Some(Ok(typed)) => {
                     if let Some(sent) = &sent {
-                        lost_keys(sent, &typed, "", &mut lost);
+                        lost_keys(sent, &typed.json, "", &mut lost);
                     }
+                    untyped.extend(typed.untyped);
                 }
                 Some(Err(e)) => return Err(describe(&e)),
                 None => {}
@@ -491,7 +531,10 @@ async fn run_row(
                 items += 1;
                 let text = serde_json::to_vec(&item).expect("JSON");
                 match (module.round_trip)(info.id, status, &text) {
-                    Some(Ok(typed)) => lost_keys(&item, &typed, &format!("[{items}]"), &mut lost),
+                    Some(Ok(typed)) => {
+                        lost_keys(&item, &typed.json, &format!("[{items}]"), &mut lost);
+                        untyped.extend(typed.untyped);
+                    }
                     Some(Err(e)) => return Err(format!("item {items}: {}", describe(&e))),
                     None => {}
                 }

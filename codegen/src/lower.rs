@@ -267,37 +267,47 @@ impl<'a> Lowering<'a> {
                     from,
                 });
             }
-            SchemaKind::Any(any) if !any.properties.is_empty() => {
-                let properties = any
-                    .properties
-                    .iter()
-                    .map(|(k, v)| (k.clone(), unbox(v)))
-                    .collect();
-                parts.push(ObjectPart {
-                    properties,
-                    required: any.required.clone(),
-                    from,
-                });
+            // `allOf` beside properties of its own (Docker's NetworkInspect from v1.52): the
+            // parts first, then its own.
+            SchemaKind::Any(any) if !any.properties.is_empty() || !any.all_of.is_empty() => {
+                self.collect_all_of(&any.all_of, parts, depth);
+                if !any.properties.is_empty() {
+                    let properties = any
+                        .properties
+                        .iter()
+                        .map(|(k, v)| (k.clone(), unbox(v)))
+                        .collect();
+                    parts.push(ObjectPart {
+                        properties,
+                        required: any.required.clone(),
+                        from: if any.all_of.is_empty() { from } else { None },
+                    });
+                }
             }
-            SchemaKind::AllOf { all_of } => {
-                for part in all_of {
-                    match part {
-                        ReferenceOr::Item(s) => {
-                            self.collect_object_parts(s, None, parts, depth + 1)
-                        }
-                        ReferenceOr::Reference { reference } => {
-                            if let Some(s) = self.resolve_schema(reference) {
-                                let named = reference
-                                    .strip_prefix(SCHEMAS)
-                                    .and_then(|n| self.schema_names.get(n))
-                                    .cloned();
-                                self.collect_object_parts(s, named, parts, depth + 1);
-                            }
-                        }
+            SchemaKind::AllOf { all_of } => self.collect_all_of(all_of, parts, depth),
+            _ => {}
+        }
+    }
+
+    fn collect_all_of(
+        &self,
+        all_of: &[ReferenceOr<Schema>],
+        parts: &mut Vec<ObjectPart>,
+        depth: usize,
+    ) {
+        for part in all_of {
+            match part {
+                ReferenceOr::Item(s) => self.collect_object_parts(s, None, parts, depth + 1),
+                ReferenceOr::Reference { reference } => {
+                    if let Some(s) = self.resolve_schema(reference) {
+                        let named = reference
+                            .strip_prefix(SCHEMAS)
+                            .and_then(|n| self.schema_names.get(n))
+                            .cloned();
+                        self.collect_object_parts(s, named, parts, depth + 1);
                     }
                 }
             }
-            _ => {}
         }
     }
 
@@ -341,7 +351,7 @@ impl<'a> Lowering<'a> {
         }
         if matches!(schema.schema_kind, SchemaKind::AllOf { .. })
             || matches!(&schema.schema_kind, SchemaKind::Type(Type::Object(o)) if !o.properties.is_empty())
-            || matches!(&schema.schema_kind, SchemaKind::Any(a) if !a.properties.is_empty())
+            || matches!(&schema.schema_kind, SchemaKind::Any(a) if !a.properties.is_empty() || !a.all_of.is_empty())
         {
             // Reserve the name before the fields so that nested types sort after it.
             let name = self.names.unique(place);

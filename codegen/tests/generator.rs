@@ -290,3 +290,50 @@ definitions:
         generated.code
     );
 }
+
+/// A schema with `allOf` and properties of its own (Docker's NetworkInspect from v1.52) has
+/// the fields of both: the parts' first, then its own.
+#[test]
+fn all_of_beside_own_properties_keeps_both() {
+    let spec = r##"
+swagger: "2.0"
+info: { title: engine, version: "1.0" }
+basePath: /v1.0
+paths:
+  /networks/{id}:
+    get:
+      operationId: NetworkInspect
+      parameters:
+        - { name: id, in: path, required: true, type: string }
+      responses:
+        200:
+          description: ok
+          schema: { $ref: "#/definitions/NetworkInspect" }
+definitions:
+  Network:
+    type: object
+    properties:
+      Id: { type: string }
+      Name: { type: string }
+  NetworkInspect:
+    type: object
+    allOf:
+      - $ref: "#/definitions/Network"
+    properties:
+      Containers:
+        type: object
+        additionalProperties: { type: string }
+"##;
+    let generated = generate_str(Path::new("allof.yaml"), spec, &meta("docker")).unwrap();
+    let def = generated
+        .api
+        .types
+        .iter()
+        .find(|t| t.name == "NetworkInspect")
+        .expect("NetworkInspect");
+    let TypeKind::Struct(fields) = &def.kind else {
+        panic!("NetworkInspect is a struct: {:?}", def.kind)
+    };
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["Id", "Name", "Containers"]);
+}

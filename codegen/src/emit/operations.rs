@@ -374,7 +374,7 @@ pub fn round_trip(api: &Api) -> TokenStream {
             ResponseKind::Json => {
                 let success = op.success();
                 if success.is_empty() {
-                    arms.push(quote!((#id, _) => Some(Ok(serde_json::Value::Null)),));
+                    arms.push(quote!((#id, _) => Some(crate::de::unit_round_trip()),));
                 }
                 for r in success {
                     let status = r.status;
@@ -385,7 +385,7 @@ pub fn round_trip(api: &Api) -> TokenStream {
                             arms.push(quote!((#id, #status) => Some(crate::de::round_trip::<#ty>(#id, body)),));
                         }
                         None => {
-                            arms.push(quote!((#id, #status) => Some(Ok(serde_json::Value::Null)),))
+                            arms.push(quote!((#id, #status) => Some(crate::de::unit_round_trip()),))
                         }
                     }
                 }
@@ -396,16 +396,17 @@ pub fn round_trip(api: &Api) -> TokenStream {
     quote! {
         /// The answer `body` that `operation` gave with `status`, decoded as this version's
         /// typed answer and written back as JSON: what a typed call keeps of what the
-        /// engine sent (`null` for an answer typed `()`). For a JSON-lines answer, `body` is
-        /// one item. `None` when that answer is not JSON (bytes, frames, an upgrade, text)
-        /// or the status is not one the operation lists. The conformance sweep
-        /// (`tests/sweep.rs`) compares it with what the engine sent.
+        /// engine sent (`null` for an answer typed `()`), and the keys only its `extra` maps
+        /// kept. For a JSON-lines answer, `body` is one item. `None` when that answer is not
+        /// JSON (bytes, frames, an upgrade, text) or the status is not one the operation
+        /// lists. The conformance sweep (`tests/sweep.rs`) compares it with what the engine
+        /// sent.
         #[inline]
         pub fn round_trip(
             operation: &str,
             status: u16,
             body: &[u8],
-        ) -> Option<crate::Result<serde_json::Value>> {
+        ) -> Option<crate::Result<crate::dynamic::RoundTrip>> {
             let _ = body;
             match (operation, status) {
                 #(#arms)*

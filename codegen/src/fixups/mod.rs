@@ -16,7 +16,7 @@ mod params;
 mod podman;
 mod podman_answers;
 
-pub use borrowed::{lender_for, STATS_LENDER};
+pub use borrowed::{lender_for, PODMAN_LENDER, STATS_LENDER};
 
 /// One correction.
 pub struct Fixup {
@@ -49,6 +49,11 @@ pub const FIXUPS: &[Fixup] = &[
         name: "schema-refs-to-responses",
         reason: "Podman puts `$ref: #/responses/X` where a schema belongs; use that response's schema",
         apply: podman::schema_refs_to_responses,
+    },
+    Fixup {
+        name: "podman-borrowed-schemas",
+        reason: "Podman 4.9's spec names SpecGenerator, PodSpecGenerator and more with no content and gives most answers no schema; podman 4.3.1 and 5.8.6 send what 5.1.0's spec describes (the sweep checks it): borrow 5.1.0's",
+        apply: borrowed::podman_schemas,
     },
     Fixup {
         name: "type-lists",

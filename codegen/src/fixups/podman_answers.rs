@@ -137,22 +137,39 @@ pub(super) fn answer_shapes(document: &mut Value, context: &Context) -> usize {
 }
 
 /// Image history is a list of layers, a search a list of results; the specs say one.
+/// (Wrapped where the operations use them: 4.9 borrows these answers inline.)
 pub(super) fn answer_lists(document: &mut Value, context: &Context) -> usize {
     if context.engine != "podman" {
         return 0;
     }
+    let listed = [
+        "ImageHistory",
+        "ImageHistoryLibpod",
+        "ImageSearch",
+        "ImageSearchLibpod",
+    ];
     let mut count = 0;
     for response in ["history", "registrySearchResponse"] {
         let place = format!("/components/responses/{response}/content/application~1json/schema");
-        match document.pointer_mut(&place) {
-            Some(schema) if schema.get("type") != Some(&json!("array")) => {
-                *schema = json!({ "type": "array", "items": schema.clone() });
-                count += 1;
-            }
-            _ => {}
+        count += document.pointer_mut(&place).map_or(0, wrap_in_list);
+    }
+    for op in operations(document) {
+        if !listed.contains(&op_id(op)) {
+            continue;
         }
+        let ok = op.get_mut("responses").and_then(|r| r.get_mut("200"));
+        let schema = ok.and_then(|r| r.pointer_mut("/content/application~1json/schema"));
+        count += schema.map_or(0, wrap_in_list);
     }
     count
+}
+
+fn wrap_in_list(schema: &mut Value) -> usize {
+    if schema.get("type") == Some(&json!("array")) {
+        return 0;
+    }
+    *schema = json!({ "type": "array", "items": schema.clone() });
+    1
 }
 
 /// An address's `ipnet` is CIDR text (`"10.91.0.2/24"`: libnetwork's IPNet writes itself

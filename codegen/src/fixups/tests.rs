@@ -195,7 +195,69 @@ fn a_missing_lender_is_an_error_naming_the_place() {
     assert!(error.contains("v1.30.yaml"), "{error}");
     assert!(error.contains("v1.48.yaml"), "{error}");
     assert!(error.contains("stats"), "{error}");
-    assert!(lender_for(&spec, "podman", &d).unwrap().is_none());
+    // Podman 4.9 borrows from 5.1.0; 5.1.0 itself needs no lender.
+    let podman = dir.join("v4.9.yaml");
+    let error = lender_for(&podman, "podman", &d).unwrap_err().to_string();
+    assert!(error.contains("v5.1.0.yaml"), "{error}");
+    assert!(lender_for(&dir.join("v5.1.0.yaml"), "podman", &d)
+        .unwrap()
+        .is_none());
+}
+
+/// Podman 4.9 names SpecGenerator with a description alone and answers inspect with no
+/// schema: 5.1.0 lends both, with what they refer to; a definition 4.9 has keeps its own.
+#[test]
+fn podman_borrows_what_its_spec_dropped() {
+    let lender = json!({ "openapi": "3.0.3",
+        "paths": { "/libpod/containers/{name}/json": { "get": { "operationId": "ContainerInspectLibpod",
+            "responses": { "200": { "$ref": "#/components/responses/inspect" } } } } },
+        "components": {
+            "responses": { "inspect": { "description": "Inspect", "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/InspectContainerData" } } } } },
+            "schemas": {
+                "InspectContainerData": { "type": "object", "properties": {
+                    "Id": { "type": "string" }, "Config": { "$ref": "#/components/schemas/Config" } } },
+                "Config": { "type": "object", "properties": { "StopSignal": { "type": "string" } } },
+                "SpecGenerator": { "type": "object", "properties": { "name": { "type": "string" } } },
+                "Kept": { "type": "object", "properties": { "lent": { "type": "string" } } }
+            } } });
+    let mut d = json!({ "openapi": "3.0.3",
+        "paths": { "/libpod/containers/{name}/json": { "get": { "operationId": "ContainerInspectLibpod",
+            "responses": { "200": { "$ref": "#/components/responses/inspect" } } } } },
+        "components": {
+            "responses": { "inspect": { "description": "Inspect container" } },
+            "schemas": {
+                "SpecGenerator": { "description": "SpecGenerator creates an OCI spec" },
+                "Kept": { "type": "object", "properties": { "own": { "type": "string" } } }
+            } } });
+    let context = Context {
+        engine: "podman",
+        lender: Some(&lender),
+    };
+    let applied = apply_all(&mut d, &context);
+    assert!(
+        applied.iter().any(|a| a.name == "podman-borrowed-schemas"),
+        "{applied:?}"
+    );
+    let schemas = &d["components"]["schemas"];
+    assert_eq!(
+        schemas["SpecGenerator"]["properties"]["name"]["type"],
+        "string"
+    );
+    assert_eq!(
+        schemas["Config"]["properties"]["StopSignal"]["type"],
+        "string"
+    );
+    assert!(schemas["InspectContainerData"].is_object());
+    assert_eq!(
+        schemas["Kept"]["properties"].get("own"),
+        Some(&json!({ "type": "string" }))
+    );
+    let answer = d.pointer("/paths/~1libpod~1containers~1{name}~1json/get/responses/200/content/application~1json/schema/$ref");
+    assert_eq!(
+        answer,
+        Some(&json!("#/components/schemas/InspectContainerData"))
+    );
 }
 
 #[test]
