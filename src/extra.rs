@@ -15,8 +15,15 @@ use serde_json::Value;
 /// extra.insert("GwPriority", serde_json::json!(10));
 /// assert_eq!(extra.get("GwPriority"), Some(&serde_json::json!(10)));
 /// ```
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Extra(Vec<(String, Value)>);
+
+/// Equal when they hold the same keys with the same values, in any order (as JSON objects).
+impl PartialEq for Extra {
+    fn eq(&self, other: &Extra) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
 
 impl Extra {
     pub fn is_empty(&self) -> bool {

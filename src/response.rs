@@ -218,3 +218,38 @@ pub(crate) fn decode_json<T: DeserializeOwned>(operation: &str, body: &Bytes) ->
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(body: &'static str) -> RawResponse {
+        RawResponse {
+            operation: "PluginPush".into(),
+            status: 200,
+            headers: Headers::new(http::HeaderMap::new()),
+            body: ResponseBody::Buffered(Bytes::from_static(body.as_bytes())),
+        }
+    }
+
+    /// dockerd answers a failed plugin push with 200 and progress ending in an error item:
+    /// an answer typed `()` is then an error, not `Ok(())`.
+    #[test]
+    fn an_empty_answer_holding_an_error_item_is_an_error() {
+        let failed = "{\"status\":\"The push refers to repository [r/p]\"}\n\
+                      {\"errorDetail\":{\"message\":\"unauthorized: authentication required\"},\"error\":\"unauthorized: authentication required\"}\n";
+        match answered(failed).empty() {
+            Err(Error::Stream { message, raw, .. }) => {
+                assert_eq!(message, "unauthorized: authentication required");
+                assert!(raw.starts_with(b"{\"errorDetail\""));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(answered("").empty().is_ok());
+        assert!(answered("{\"status\":\"Pushed\"}\n").empty().is_ok());
+        assert!(
+            answered("{\"error\":\"\"}").empty().is_ok(),
+            "an empty error is none"
+        );
+    }
+}

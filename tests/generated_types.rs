@@ -49,3 +49,61 @@ fn fields_are_snake_case_with_the_wire_names_kept() {
         "unset options are not sent"
     );
 }
+
+/// Keys the spec does not name (a newer engine's fields) are kept in `extra`, in the order
+/// sent, at every depth, and written back after the known fields: an inspect → modify →
+/// send round trip loses nothing. A `null` is not kept (it says no more than a missing key).
+#[test]
+fn unknown_keys_survive_decode_modify_send() {
+    // From the text, as an engine sends it (`json!` would sort the keys).
+    let text = r#"{"Id": "abc", "Names": ["/web"], "ImageManifestDescriptor": {"mediaType": "application/vnd.oci.image.manifest.v1+json"}, "Health": {"Status": "healthy", "FailingStreak": 0}, "NetworkSettings": {"Networks": {"bridge": {"GwPriority": 10, "DNSNames": null}}}}"#;
+    let mut summary: ContainerSummary = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        summary.extra.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        ["ImageManifestDescriptor", "Health"],
+        "in the order sent"
+    );
+    let bridge = &summary
+        .network_settings
+        .as_ref()
+        .unwrap()
+        .networks
+        .as_ref()
+        .unwrap()["bridge"];
+    assert_eq!(bridge.extra.get("GwPriority"), Some(&serde_json::json!(10)));
+    assert_eq!(bridge.extra.get("DNSNames"), None, "a null is not kept");
+
+    summary.names = Some(vec!["/renamed".into()]);
+    summary
+        .extra
+        .insert("Health", serde_json::json!({ "Status": "unhealthy" }));
+    let written = serde_json::to_value(&summary).unwrap();
+    assert_eq!(written["Names"][0], "/renamed");
+    assert_eq!(
+        written["ImageManifestDescriptor"]["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(written["Health"]["Status"], "unhealthy", "changed in place");
+    assert_eq!(
+        written["NetworkSettings"]["Networks"]["bridge"]["GwPriority"],
+        10
+    );
+    let again: ContainerSummary = serde_json::from_value(written).unwrap();
+    assert_eq!(again, summary, "and read back the same");
+}
+
+/// A type holding credentials shows its unknown keys in `Debug` with their secret values
+/// hidden, like its known fields.
+#[test]
+fn unknown_keys_of_a_credential_type_are_redacted_in_debug() {
+    let auth: berth::docker::v1_41::models::AuthConfig = serde_json::from_value(
+        serde_json::json!({ "username": "me", "password": "hunter2", "Realm": "r", "RegistryToken": "tok" }),
+    )
+    .unwrap();
+    let shown = format!("{auth:?}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("\"tok\""),
+        "{shown}"
+    );
+    assert!(shown.contains("Realm"), "{shown}");
+}

@@ -8,9 +8,20 @@
 //! module, operation and JSON path. Each engine × module is a row of the table
 //! `scripts/test` prints and the README shows (`target/tmp/sweep/`).
 //!
-//! The tables are scenarios: rows run in file order, earlier rows make what later rows use
-//! (`save` keeps a value of an answer as a `{variable}`), the last rows remove it all.
-//! Their format is described at the top of `tests/sweep/docker.txt`.
+//! The tables are scenarios: rows run in file order, earlier rows make what later rows use,
+//! the last rows remove it all. A row is `ENGINE OPERATION CLASS REST`: `ENGINE` is the
+//! table's (`docker` rows also run on podman's compatible API), `CLASS` is `no` (REST: why
+//! the operation cannot be called here) or `call`, whose REST is a JSON object:
+//! - `params`: the operation's path, query and header parameters by their spec names (a
+//!   JSON-encoded query parameter takes the JSON; `X-Registry-Auth` takes the object);
+//! - `body` (JSON) or `bytes` (`context`, `file`, `plugin`, `kube`, or a name kept by an
+//!   earlier row's `keep_bytes`);
+//! - `save`: `{"var": "/json/pointer"}`, a value of the answer kept as `{var}` (for JSON
+//!   lines, from the last item that has it); `{run}` (this run's prefix), `{image}` and
+//!   `{registry}` are given; any string may hold placeholders;
+//! - `only: "docker"` (with `why`), `min_api` (the negotiated Docker API), `min_version` /
+//!   `max_version` (podman's version): where the row applies;
+//! - `retry`: attempts, half a second apart, for a call the engine refuses for a while.
 
 mod common;
 
@@ -43,6 +54,8 @@ macro_rules! module {
 }
 
 /// The Docker modules this build has, oldest first.
+// One push per enabled feature: a `vec![]` cannot leave out a disabled one.
+#[allow(clippy::vec_init_then_push)]
 fn docker_modules() -> Vec<Module> {
     #[allow(unused_mut)]
     let mut modules = Vec::new();
@@ -56,6 +69,7 @@ fn docker_modules() -> Vec<Module> {
 }
 
 /// The libpod modules this build has.
+#[allow(clippy::vec_init_then_push)]
 fn podman_modules() -> Vec<Module> {
     #[allow(unused_mut)]
     let mut modules = Vec::new();
@@ -95,8 +109,6 @@ struct Call {
     max_version: Option<String>,
     /// Attempts, half a second apart, for a call the engine may refuse for a while.
     retry: Option<u32>,
-    /// A removal whose object may already be gone: 404 is done.
-    gone_ok: Option<bool>,
 }
 
 fn table(engine: &str) -> Vec<Row> {
@@ -341,9 +353,6 @@ async fn sweep(uri: &str, engine: &Engine, module: &Module, table_name: &str) ->
             )
             .await;
             match outcome {
-                Err(e) if call.gone_ok == Some(true) && e.contains("answered 404") => {
-                    break Ok(Vec::new())
-                }
                 Err(_) if attempts > 0 => tokio::time::sleep(Duration::from_millis(500)).await,
                 outcome => break outcome,
             }

@@ -166,6 +166,7 @@ async fn log_container(client: &berth::Client, socket: &str, bytes: u64) -> Resu
                                 log_config: Some(models::HostConfigLogConfig {
                                     r#type: Some(models::HostConfigLogConfigType::JsonFile),
                                     config: Some(HashMap::new()),
+                                    ..Default::default()
                                 }),
                                 ..Default::default()
                             }),

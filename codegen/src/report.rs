@@ -123,6 +123,14 @@ pub fn markdown_table(reports: &[Report]) -> String {
         pct(req),
         pct(resp)
     ));
+    out.push_str(
+        "\nEvery fixup, in the order they run (`codegen/src/fixups/`): what it corrects, and the \
+         evidence — the engines that were seen sending what the spec does not say (the \
+         conformance sweep, `tests/sweep.rs`, fails without each of the engine-evidenced ones).\n\n",
+    );
+    for fixup in crate::fixups::FIXUPS {
+        out.push_str(&format!("- `{}`: {}\n", fixup.name, fixup.reason));
+    }
     out
 }
 
