@@ -73,6 +73,26 @@ fn note_untyped<T>(key: &str) {
     });
 }
 
+/// A declared response header, typed: `None` when the engine did not send it, an error
+/// naming the header (its value kept) when it does not read as its type.
+pub(crate) fn header<T: crate::values::HeaderValue>(
+    headers: &crate::Headers,
+    name: &str,
+    operation: &str,
+) -> crate::Result<Option<T>> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    T::from_header(value)
+        .map(Some)
+        .map_err(|message| crate::Error::Decode {
+            operation: operation.to_string(),
+            path: format!("header {name}"),
+            message,
+            body: bytes::Bytes::copy_from_slice(value.as_bytes()),
+        })
+}
+
 /// A typed answer as berth's type reads `body`, written back as JSON: what a typed call
 /// keeps of what the engine sent (the generated `round_trip` of each version module).
 pub(crate) fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(

@@ -101,6 +101,12 @@ impl RawResponse {
         &self.operation
     }
 
+    /// The headers, moved out (a typed answer keeps them; the rest of the answer no
+    /// longer needs them).
+    pub(crate) fn take_headers(&mut self) -> Headers {
+        std::mem::take(&mut self.headers)
+    }
+
     fn buffered(&self) -> Bytes {
         match &self.body {
             ResponseBody::Buffered(bytes) => bytes.clone(),

@@ -32,8 +32,10 @@ fn docker() -> Option<Client> {
         Err(e) => return common::unavailable("docker", &uri, &e),
     };
     match client.invoke(_ping::SystemPing {}) {
-        Ok(body) if body == "OK" => Some(client),
-        Ok(body) => common::unavailable("docker", &uri, &format!("/_ping answered {body:?}")),
+        Ok(pong) if pong.body == "OK" => Some(client),
+        Ok(pong) => {
+            common::unavailable("docker", &uri, &format!("/_ping answered {:?}", pong.body))
+        }
         Err(e) => common::unavailable("docker", &uri, &e),
     }
 }
@@ -541,7 +543,7 @@ fn blocking_clones_across_threads() {
             let client = client.clone();
             std::thread::spawn(move || {
                 for _ in 0..20 {
-                    assert_eq!(client.invoke(_ping::SystemPing {}).unwrap(), "OK");
+                    assert_eq!(client.invoke(_ping::SystemPing {}).unwrap().body, "OK");
                     client
                         .invoke(containers::ContainerList::default())
                         .expect("ContainerList");
@@ -697,7 +699,7 @@ fn blocking_slow_body_reader_does_not_stall_other_calls() {
     for _ in 0..5 {
         let answer = answers.recv_timeout(Duration::from_secs(10));
         assert_eq!(
-            answer.expect("a ping while the upload waits").unwrap(),
+            answer.expect("a ping while the upload waits").unwrap().body,
             "OK"
         );
     }

@@ -97,7 +97,9 @@ async fn ping(builder: ClientBuilder) -> berth::Result<String> {
         .connect_timeout(Duration::from_secs(15))
         .timeout(Duration::from_secs(60))
         .build()?;
-    let pinged = common::within(60, "ping", client.invoke(_ping::SystemPing {})).await?;
+    let pinged = common::within(60, "ping", client.invoke(_ping::SystemPing {}))
+        .await?
+        .body;
     // A typed call under a version prefix too, not only the unversioned ping.
     client.invoke(version::SystemVersion {}).await?;
     Ok(pinged)

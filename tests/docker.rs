@@ -82,7 +82,10 @@ async fn docker_ping_version_info() {
         return;
     };
 
-    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    assert_eq!(
+        client.invoke(_ping::SystemPing {}).await.unwrap().body,
+        "OK"
+    );
 
     let version = client.invoke(version::SystemVersion {}).await.unwrap();
     let sent = common::engine_version(&client).await;
@@ -807,13 +810,32 @@ async fn docker_archive_put_and_get() {
         .await
         .expect("PutContainerArchive");
 
-    client
+    // The path's stat comes in a header (base64 JSON): typed (fixup path-stat-header).
+    let info = client
         .invoke(containers::ContainerArchiveInfo {
             id: id.clone(),
             path: "/tmp/put/big.bin".into(),
         })
         .await
         .expect("ContainerArchiveInfo");
+    let stat = info
+        .x_docker_container_path_stat
+        .unwrap_or_else(|| panic!("no path stat in {:?}", info.headers));
+    assert_eq!(stat.name, "big.bin");
+    assert_eq!(stat.size, big.len() as i64);
+    assert_eq!(stat.mode & 0o777, 0o600, "{stat:?}");
+    assert!(!stat.is_dir() && !stat.is_symlink(), "{stat:?}");
+    assert!(!stat.mtime.is_empty(), "{stat:?}");
+    let dir = client
+        .invoke(containers::ContainerArchiveInfo {
+            id: id.clone(),
+            path: "/tmp/put".into(),
+        })
+        .await
+        .expect("ContainerArchiveInfo of a directory")
+        .x_docker_container_path_stat
+        .expect("a path stat");
+    assert!(dir.is_dir(), "{dir:?}");
 
     let archive = client
         .invoke(containers::ContainerArchive {

@@ -19,7 +19,9 @@ async fn ping_from_env() -> berth::Result<String> {
         .connect_timeout(Duration::from_secs(15))
         .timeout(Duration::from_secs(60))
         .build()?;
-    common::within(60, "ping", client.invoke(_ping::SystemPing {})).await
+    common::within(60, "ping", client.invoke(_ping::SystemPing {}))
+        .await
+        .map(|pong| pong.body)
 }
 
 #[tokio::test(flavor = "current_thread")]

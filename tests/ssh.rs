@@ -135,7 +135,7 @@ async fn docker_through_ssh() {
             return;
         }
     };
-    assert_eq!(ping, "OK");
+    assert_eq!(ping.body, "OK");
 
     let version = client.invoke(version::SystemVersion {}).await.unwrap();
     assert_eq!(version.os.as_deref(), Some("linux"), "{version:?}");
@@ -178,7 +178,7 @@ async fn docker_through_ssh() {
     // Clones share the one tunnel.
     let clone = client.clone();
     assert_eq!(clone.ssh_pid(), client.ssh_pid());
-    assert_eq!(clone.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    assert_eq!(clone.invoke(_ping::SystemPing {}).await.unwrap().body, "OK");
 }
 
 #[cfg(feature = "podman-v5_1_0")]
@@ -197,7 +197,7 @@ async fn podman_through_ssh() {
     )
     .await;
     match ping {
-        Ok(ping) => assert_eq!(ping, "OK"),
+        Ok(ping) => assert_eq!(ping.body, "OK"),
         Err(e) => {
             common::unavailable::<()>("podman through ssh", &ssh_uri(&socket), &e);
             return;
@@ -297,7 +297,7 @@ async fn unknown_host_key_is_refused_unless_opted_out() {
     .build()
     .unwrap();
     match client.invoke(_ping::SystemPing {}).await {
-        Ok(ping) => assert_eq!(ping, "OK"),
+        Ok(ping) => assert_eq!(ping.body, "OK"),
         Err(e @ Error::Ssh { .. }) => panic!("the opt-out should accept the host: {e}"),
         Err(e) => {
             common::unavailable::<()>("docker through ssh", &uri, &e);

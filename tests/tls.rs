@@ -17,7 +17,10 @@ async fn mtls_with_the_client_certificate() {
         return;
     };
     assert_eq!(client.endpoint(), common::docker_tls_uri());
-    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    assert_eq!(
+        client.invoke(_ping::SystemPing {}).await.unwrap().body,
+        "OK"
+    );
     let version = client.invoke(version::SystemVersion {}).await.unwrap();
     let sent = common::engine_version(&client).await;
     assert_eq!(version.api_version.as_deref(), sent["ApiVersion"].as_str());
@@ -29,7 +32,10 @@ async fn mtls_with_the_client_certificate() {
         .build()
         .unwrap();
     assert_eq!(client.endpoint(), common::docker_tls_uri());
-    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    assert_eq!(
+        client.invoke(_ping::SystemPing {}).await.unwrap().body,
+        "OK"
+    );
 }
 
 /// What a refused handshake must look like: `Error::Tls` naming the endpoint.

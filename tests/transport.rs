@@ -18,9 +18,15 @@ async fn unix_socket_ping() {
         return;
     };
     assert_eq!(client.endpoint(), common::docker_uri());
-    assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+    assert_eq!(
+        client.invoke(_ping::SystemPing {}).await.unwrap().body,
+        "OK"
+    );
     for _ in 0..3 {
-        assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+        assert_eq!(
+            client.invoke(_ping::SystemPing {}).await.unwrap().body,
+            "OK"
+        );
     }
 }
 
@@ -481,7 +487,10 @@ async fn connections_are_kept_alive_and_a_closed_one_is_replaced() {
     let (addr, accepted) = closing_server(usize::MAX).await;
     let client = Client::builder(format!("http://{addr}")).build().unwrap();
     for _ in 0..20 {
-        assert_eq!(client.invoke(_ping::SystemPing {}).await.unwrap(), "OK");
+        assert_eq!(
+            client.invoke(_ping::SystemPing {}).await.unwrap().body,
+            "OK"
+        );
     }
     assert_eq!(
         accepted.load(Ordering::SeqCst),
@@ -502,7 +511,7 @@ async fn connections_are_kept_alive_and_a_closed_one_is_replaced() {
             tokio::time::sleep(Duration::from_millis(1100)).await;
         }
         assert_eq!(
-            client.invoke(_ping::SystemPing {}).await.unwrap(),
+            client.invoke(_ping::SystemPing {}).await.unwrap().body,
             "OK",
             "call {round}"
         );
@@ -555,7 +564,7 @@ async fn no_answer_is_lost_on_a_multi_thread_runtime() {
         .unwrap();
     for i in 0..20_000 {
         match client.invoke(_ping::SystemPing {}).await {
-            Ok(answer) => assert_eq!(answer, "OK"),
+            Ok(answer) => assert_eq!(answer.body, "OK"),
             Err(e) => panic!("request {i}: {e}"),
         }
     }

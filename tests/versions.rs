@@ -83,7 +83,18 @@ async fn the_newest_module_works_against_an_older_engine_by_default() {
         .invoke(newest::_ping::SystemPing::default())
         .await
         .expect("SystemPing, negotiated down");
-    assert_eq!(pong, "OK");
+    assert_eq!(pong.body, "OK");
+    // The headers the spec declares are typed fields: the engine's API version among them.
+    let engine = common::engine_version(&client).await;
+    assert_eq!(
+        pong.api_version.as_deref(),
+        engine["ApiVersion"].as_str(),
+        "{pong:?}"
+    );
+    assert_eq!(
+        pong.headers.get("API-Version"),
+        engine["ApiVersion"].as_str()
+    );
 
     let name = common::unique("negotiated");
     let created = client
@@ -143,7 +154,8 @@ async fn the_engines_own_module_works_under_strict() {
             strict
                 .invoke(own::_ping::SystemPing::default())
                 .await
-                .unwrap(),
+                .unwrap()
+                .body,
             "OK"
         );
         let version = strict

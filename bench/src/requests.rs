@@ -173,7 +173,7 @@ impl Clients {
 
         let ping = [
             raw_ping.clone(),
-            self.berth.invoke(_ping::SystemPing::default()).await?,
+            self.berth.invoke(_ping::SystemPing::default()).await?.body,
             self.bollard.ping().await?,
         ];
         if ping.iter().any(|p| p != "OK") {

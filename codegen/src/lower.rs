@@ -311,6 +311,37 @@ impl<'a> Lowering<'a> {
         }
     }
 
+    /// The declared headers of an answer, as fields (`body` and `headers` are the answer
+    /// struct's own).
+    fn header_fields(
+        &mut self,
+        response: &openapiv3::Response,
+        place: &str,
+    ) -> Result<Vec<HeaderField>, Error> {
+        let mut scope = Scope::new();
+        scope.reserve("body");
+        scope.reserve("headers");
+        let mut fields = Vec::new();
+        for (name, header) in &response.headers {
+            let ReferenceOr::Item(header) = header else {
+                continue;
+            };
+            let ty = match &header.format {
+                openapiv3::ParameterSchemaOrContent::Schema(schema) => {
+                    self.ty_of(schema, &format!("{place}{}", pascal(name)))?
+                }
+                openapiv3::ParameterSchemaOrContent::Content(_) => Ty::String,
+            };
+            fields.push(HeaderField {
+                name: name.clone(),
+                rust_name: scope.unique(&snake(name)),
+                ty,
+                doc: header.description.clone(),
+            });
+        }
+        Ok(fields)
+    }
+
     fn resolve_schema(&self, reference: &str) -> Option<&'a Schema> {
         let name = reference.strip_prefix(SCHEMAS)?;
         match self.components()?.schemas.get(name)? {
@@ -562,11 +593,17 @@ impl<'a> Lowering<'a> {
                 // Error bodies are read by the runtime (`message`), not typed per operation.
                 _ => None,
             };
+            let headers = if status < 400 {
+                self.header_fields(response, &format!("{type_base}Response"))?
+            } else {
+                Vec::new()
+            };
             responses.push(Response {
                 status,
                 description: response.description.clone(),
                 ty,
                 text,
+                headers,
             });
         }
 

@@ -248,6 +248,18 @@ pub struct Response {
     pub ty: Option<Ty>,
     /// The body is text (`text/plain`), not JSON.
     pub text: bool,
+    /// The headers the spec declares for this answer (success answers only).
+    pub headers: Vec<HeaderField>,
+}
+
+/// A response header the spec declares: a field of the typed answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderField {
+    /// The header's name, as the spec writes it (compared without regard to case).
+    pub name: String,
+    pub rust_name: String,
+    pub ty: Ty,
+    pub doc: Option<String>,
 }
 
 /// How the runtime reads a successful answer.

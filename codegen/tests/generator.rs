@@ -337,3 +337,54 @@ definitions:
     let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["Id", "Name", "Containers"]);
 }
+
+/// The headers a success answer declares are fields of the typed answer, beside the body
+/// and every header as sent; `body` and `headers` stay the answer's own names.
+#[test]
+fn declared_response_headers_are_typed_fields() {
+    let spec = r##"
+swagger: "2.0"
+info: { title: engine, version: "1.0" }
+basePath: /v1.0
+paths:
+  /_ping:
+    get:
+      operationId: SystemPing
+      produces: [text/plain]
+      responses:
+        200:
+          description: ok
+          schema: { type: string }
+          headers:
+            Api-Version: { type: string, description: "Max API version" }
+            Docker-Experimental: { type: boolean }
+            Body: { type: string }
+"##;
+    let generated = generate_str(Path::new("ping.yaml"), spec, &meta("docker")).unwrap();
+    let ping = &generated.api.operations[0];
+    let names: Vec<(&str, &str)> = ping.responses[0]
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.rust_name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Api-Version", "api_version"),
+            ("Docker-Experimental", "docker_experimental"),
+            ("Body", "body2")
+        ]
+    );
+    for wanted in [
+        "pub body: String",
+        "pub api_version: Option<String>",
+        "pub docker_experimental: Option<bool>",
+        "pub headers: crate::Headers",
+    ] {
+        assert!(
+            generated.code.contains(wanted),
+            "{wanted}:\n{}",
+            generated.code
+        );
+    }
+}

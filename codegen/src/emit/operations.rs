@@ -235,6 +235,11 @@ fn response(
         }
         ResponseKind::Json => {
             let success = op.success();
+            if let [r] = success.as_slice() {
+                if !r.headers.is_empty() {
+                    return with_headers(r, response_name, models, &doc_line);
+                }
+            }
             if success.len() <= 1 {
                 let (ty, decode) = match success.first() {
                     Some(r) => single(r, models),
@@ -251,6 +256,69 @@ fn response(
         pub type #response_name = #ty;
     };
     (quote!(#response_name), item, decode)
+}
+
+/// An answer whose headers the spec declares: a struct of the body (if any), each header
+/// typed, and every header as sent.
+fn with_headers(
+    r: &Response,
+    name: &proc_macro2::Ident,
+    models: &TokenStream,
+    doc_line: &str,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let (body_ty, body_decode) = single(r, models);
+    let has_body = r.ty.is_some();
+    let body_field = has_body.then(|| quote!(#[doc = " The body."] pub body: #body_ty,));
+    let body_value = if has_body {
+        quote!(body: #body_decode?,)
+    } else {
+        quote!()
+    };
+    let fields = r.headers.iter().map(|h| {
+        let field = ident(&h.rust_name);
+        let ty = ty_tokens(&h.ty, models);
+        let line = format!(" Header `{}`, if the engine sent it.", h.name);
+        let hdoc = doc(h.doc.as_deref());
+        let separator = if hdoc.is_empty() {
+            quote!()
+        } else {
+            quote!(#[doc = ""])
+        };
+        quote!(#hdoc #separator #[doc = #line] pub #field: Option<#ty>,)
+    });
+    let reads = r.headers.iter().map(|h| {
+        let field = ident(&h.rust_name);
+        let wire = &h.name;
+        let read = quote!(crate::de::header(&headers, #wire, response.operation())?);
+        match &h.ty {
+            // A string enum (`Swarm`) reads the text, keeping a value it does not know.
+            Ty::Named(_) => {
+                let ty = ty_tokens(&h.ty, models);
+                quote!(#field: #read.map(|text: String| #ty::from(text.as_str())),)
+            }
+            _ => quote!(#field: #read,),
+        }
+    });
+    let item = quote! {
+        #[doc = #doc_line]
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct #name {
+            #body_field
+            #(#fields)*
+            /// Every header of the answer, as the engine sent them.
+            pub headers: crate::Headers,
+        }
+    };
+    let decode = quote! {
+        let mut response = response;
+        let headers = response.take_headers();
+        Ok(#name {
+            #(#reads)*
+            #body_value
+            headers,
+        })
+    };
+    (quote!(#name), item, decode)
 }
 
 fn single(r: &Response, models: &TokenStream) -> (TokenStream, TokenStream) {

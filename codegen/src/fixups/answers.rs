@@ -138,3 +138,31 @@ pub(super) fn compatible_answers(document: &mut Value, context: &Context) -> usi
     }
     count
 }
+
+/// ContainerArchiveInfo's path stat header is base64 JSON (name, size, mode, mtime,
+/// linkTarget); the specs say string.
+pub(super) fn path_stat_header(document: &mut Value, context: &Context) -> usize {
+    if context.engine != "docker" {
+        return 0;
+    }
+    let mut count = 0;
+    for op in operations(document) {
+        if op_id(op) != "ContainerArchiveInfo" {
+            continue;
+        }
+        let schema = op
+            .get_mut("responses")
+            .and_then(|r| r.get_mut("200"))
+            .and_then(|r| r.get_mut("headers"))
+            .and_then(|h| h.get_mut("X-Docker-Container-Path-Stat"))
+            .and_then(|h| h.get_mut("schema"))
+            .and_then(Value::as_object_mut);
+        if let Some(schema) = schema {
+            if !schema.contains_key(crate::ext::RUST_TYPE) {
+                schema.insert(crate::ext::RUST_TYPE.into(), json!("values::PathStat"));
+                count += 1;
+            }
+        }
+    }
+    count
+}

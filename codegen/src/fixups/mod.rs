@@ -111,6 +111,11 @@ pub const FIXUPS: &[Fixup] = &[
         apply: answers::plugin_interface_types,
     },
     Fixup {
+        name: "path-stat-header",
+        reason: "dockerd 20.10 and 28.5 send ContainerArchiveInfo's X-Docker-Container-Path-Stat as base64 JSON {name, size, mode, mtime, linkTarget}; the specs say string",
+        apply: answers::path_stat_header,
+    },
+    Fixup {
         name: "json-lines-progress",
         reason: "pull, push, build, load, events and stats send one JSON object per line, plugin pull, upgrade and push too (dockerd 20.10 and 28.5; a failed plugin push is only an error item); the spec declares none or one",
         apply: json_lines_progress,
