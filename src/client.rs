@@ -495,21 +495,21 @@ impl Client {
         info: &'static crate::OperationInfo,
     ) -> Option<crate::Result<std::borrow::Cow<'static, str>>> {
         let api = info.api;
-        // Podman serves any version prefix. `_ping` follows the policy like every call: its
-        // module's prefix is refused by an older dockerd ("client version is too new").
-        if api.engine != "docker" || self.inner.version_policy == VersionPolicy::Off {
+        // `_ping` follows the policy like every call: its module's prefix is refused by an
+        // older dockerd ("client version is too new").
+        if self.inner.version_policy == VersionPolicy::Off {
             return Some(Ok(api.prefix.into()));
         }
         let server = self.inner.server_version.get()?;
         Some(
-            match version::decide(self.inner.version_policy, api.version, server) {
+            match version::decide(self.inner.version_policy, api.engine, api.version, server) {
                 Ok(None) => Ok(api.prefix.into()),
                 Ok(Some(negotiated)) => Ok(format!("/v{negotiated}").into()),
-                Err(()) => Err(Error::UnsupportedVersion {
+                Err((min, max)) => Err(Error::UnsupportedVersion {
                     operation: info.id.to_string(),
                     requested: api.version.to_string(),
-                    server_min: server.min_api_version.clone(),
-                    server_max: server.api_version.clone(),
+                    server_min: min.to_string(),
+                    server_max: max.to_string(),
                 }),
             },
         )

@@ -310,6 +310,17 @@ async fn docker_image_build_tag_push_pull() {
         .unwrap_or_else(|| panic!("no digest in the push progress: {pushed:?}"))
         .to_string();
     assert!(digest.starts_with("sha256:"), "{digest}");
+    // The last item says it typed (fixup push-progress-fields), and the layers' items
+    // name their layer.
+    let aux = pushed
+        .iter()
+        .find_map(|i| i.aux.as_ref())
+        .unwrap_or_else(|| panic!("no aux item: {pushed:?}"));
+    assert_eq!(aux.digest.as_deref(), Some(digest.as_str()), "{aux:?}");
+    assert_eq!(aux.tag.as_deref(), Some("v1"));
+    assert!(aux.size.is_some_and(|s| s > 0), "{aux:?}");
+    assert!(pushed.iter().any(|i| i.id.is_some()), "{pushed:?}");
+    assert!(pushed.iter().all(|i| i.extra.is_empty()), "{pushed:?}");
 
     // Delete both names: the image is gone.
     let deleted = client
@@ -1223,6 +1234,11 @@ async fn docker_events() {
         .expect("event");
     assert_eq!(first.action.as_deref(), Some("create"), "{first:?}");
     assert_eq!(first.r#type, Some(models::EventMessageType::Container));
+    // The legacy fields dockerd still sends are typed (fixup legacy-event-fields).
+    #[allow(deprecated)]
+    let legacy = (first.status.as_deref(), first.id.as_deref());
+    assert_eq!(legacy, (Some("create"), Some(id.as_str())), "{first:?}");
+    assert!(first.extra.is_empty(), "{first:?}");
     assert_eq!(
         first.actor.as_ref().and_then(|a| a.id.as_deref()),
         Some(id.as_str())
@@ -1389,4 +1405,65 @@ async fn docker_inspect_reads_a_port_exposed_but_not_published() {
         .and_then(|n| n.ports)
         .expect("NetworkSettings.Ports");
     assert_eq!(ports.get("8080/tcp"), Some(&None), "{ports:?}");
+}
+
+/// The newest module negotiated down to an older engine types what that engine sends and
+/// the newest spec dropped (fields only earlier specs have, `#[deprecated]`): `/system/df`
+/// in its shape before API 1.52, and a container's address on the default bridge, nothing
+/// of either left untyped in `extra`.
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_newest_module_types_what_an_older_engine_sends() {
+    use berth::docker::newest;
+    use berth::version::compare;
+    use std::cmp::Ordering;
+    let Some(client) = common::docker().await else {
+        return;
+    };
+    let engine = common::engine_version(&client).await;
+    let api = engine["ApiVersion"].as_str().expect("ApiVersion");
+    assert_eq!(
+        compare(api, "1.52"),
+        Ordering::Less,
+        "this test needs an engine older than the shape change of API 1.52"
+    );
+    let cleanup = Cleanup::new(&client);
+    let id = create(
+        &client,
+        &cleanup,
+        &common::unique("older"),
+        &["sleep", "30"],
+        Default::default(),
+    )
+    .await;
+    start(&client, &id).await;
+
+    let usage = client
+        .invoke(newest::system::SystemDataUsage::default())
+        .await
+        .expect("SystemDataUsage");
+    assert!(usage.layers_size.is_some(), "{usage:?}");
+    let containers = usage.containers.as_ref().expect("Containers");
+    assert!(containers
+        .iter()
+        .any(|c| c.id.as_deref() == Some(id.as_str())));
+    assert!(usage.images.as_ref().is_some_and(|i| !i.is_empty()));
+    assert!(usage.extra.is_empty(), "left untyped: {:?}", usage.extra);
+
+    let inspected = client
+        .invoke(newest::containers::ContainerInspect {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerInspect");
+    let settings = inspected.network_settings.expect("NetworkSettings");
+    let address = settings.ip_address.as_deref().expect("IPAddress");
+    assert!(address.parse::<std::net::Ipv4Addr>().is_ok(), "{address}");
+    assert!(settings.gateway.as_deref().is_some_and(|g| !g.is_empty()));
+    assert!(
+        settings.extra.is_empty(),
+        "left untyped: {:?}",
+        settings.extra
+    );
 }

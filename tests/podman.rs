@@ -51,6 +51,62 @@ async fn list_libpod(client: &Client, name: &str) -> v5_1_0::models::ListContain
     one
 }
 
+/// The libpod modules follow the client's version policy against the libpod API version
+/// the engine names in its `/version`: under `Strict` a module newer than the engine is
+/// refused before sending, and one the engine speaks is served.
+#[tokio::test]
+async fn libpod_modules_follow_the_version_policy() {
+    let Some(client) = common::podman().await else {
+        return;
+    };
+    let sent = common::engine_version(&client).await;
+    let libpod = sent["Components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["Name"] == "Podman Engine"))
+        .and_then(|c| c["Details"]["APIVersion"].as_str())
+        .expect("the Podman Engine component names its APIVersion")
+        .to_string();
+    let server = client.server_version().await.expect("GET /version");
+    assert_eq!(server.libpod_api_version, libpod);
+    let strict = Client::builder(common::podman_uri())
+        .version_policy(berth::VersionPolicy::Strict)
+        .build()
+        .unwrap();
+    for (module, answer) in [
+        (
+            v4_9::API.version,
+            strict
+                .invoke(v4_9::libpod::containers::ContainerListLibpod::default())
+                .await
+                .map(|_| ()),
+        ),
+        (
+            v5_1_0::API.version,
+            strict
+                .invoke(v5_1_0::libpod::containers::ContainerListLibpod::default())
+                .await
+                .map(|_| ()),
+        ),
+    ] {
+        let newer = berth::version::compare(module, &libpod) == std::cmp::Ordering::Greater;
+        match answer {
+            Ok(()) => assert!(
+                !newer,
+                "{module} is newer than {libpod}: refused under Strict"
+            ),
+            Err(Error::UnsupportedVersion { server_max, .. }) if newer => {
+                assert_eq!(server_max, libpod)
+            }
+            Err(other) => panic!("{module} against libpod {libpod}: {other:?}"),
+        }
+    }
+    // The default policy serves both modules whatever the engine's version.
+    client
+        .invoke(v5_1_0::libpod::containers::ContainerListLibpod::default())
+        .await
+        .expect("negotiated");
+}
+
 #[tokio::test]
 async fn podman_libpod_ping_version_info() {
     let Some(client) = common::podman().await else {

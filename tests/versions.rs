@@ -404,6 +404,56 @@ async fn the_version_probe_is_named_in_the_errors_it_causes() {
     );
 }
 
+/// A libpod module is held against the libpod versions podman's `/version` names (its
+/// `Podman Engine` component), not the Docker API ones: negotiated down to them, refused
+/// under `Strict` before sending.
+#[cfg(feature = "podman-v5_1_0")]
+#[tokio::test]
+async fn a_libpod_module_follows_the_policy_against_podmans_libpod_versions() {
+    use berth::podman::v5_1_0;
+    const VERSION: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 159\r\n\r\n{\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.24\",\"Version\":\"4.3.1\",\"Components\":[{\"Name\":\"Podman Engine\",\"Details\":{\"APIVersion\":\"4.3.1\",\"MinAPIVersion\":\"4.0.0\"}}]}";
+    let (uri, mut requests) = local_server(VERSION).await;
+    let negotiating = Client::builder(&uri).build().unwrap();
+    let server = negotiating.server_version().await.expect("GET /version");
+    assert_eq!(server.libpod_api_version, "4.3.1");
+    assert_eq!(server.libpod_min_api_version, "4.0.0");
+    // The answer (a version object) is not a list: only the line sent matters here.
+    let _ = negotiating
+        .invoke(v5_1_0::libpod::containers::ContainerListLibpod::default())
+        .await;
+    let strict = Client::builder(&uri)
+        .version_policy(VersionPolicy::Strict)
+        .build()
+        .unwrap();
+    match strict
+        .invoke(v5_1_0::libpod::containers::ContainerListLibpod::default())
+        .await
+    {
+        Err(Error::UnsupportedVersion {
+            requested,
+            server_min,
+            server_max,
+            ..
+        }) => assert_eq!(
+            (requested.as_str(), server_min.as_str(), server_max.as_str()),
+            ("5.1.0", "4.0.0", "4.3.1")
+        ),
+        other => panic!("expected UnsupportedVersion, got {other:?}"),
+    }
+    let mut lines = Vec::new();
+    while let Ok(line) = requests.try_recv() {
+        lines.push(line);
+    }
+    assert_eq!(
+        lines,
+        [
+            "GET /version HTTP/1.1",
+            "GET /v4.3.1/libpod/containers/json HTTP/1.1",
+            "GET /version HTTP/1.1"
+        ]
+    );
+}
+
 /// v1.52 and later declare `platform` an array of JSON documents (collectionFormat multi):
 /// each is its own `platform=` parameter, as moby reads them.
 #[tokio::test]

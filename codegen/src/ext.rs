@@ -12,6 +12,9 @@ pub const ENCODING: &str = "x-berth-encoding";
 pub const RUST_TYPE: &str = "x-berth-rust-type";
 /// On a property: other JSON names a daemon uses for it (`["ID"]` beside `Id`).
 pub const ALIASES: &str = "x-berth-aliases";
+/// On a property a fixup added: why it is deprecated (`only in the API v1.41 to v1.51
+/// specs`); emitted as a `#[deprecated]` field.
+pub const DEPRECATED: &str = "x-berth-deprecated";
 /// Kept from Swagger 2.0 by `load`: the operation's `produces` and `consumes`.
 pub const PRODUCES: &str = "x-produces";
 pub const CONSUMES: &str = "x-consumes";

@@ -49,9 +49,12 @@ fn generate_document(
     meta: &SpecMeta,
 ) -> Result<Generated, Error> {
     let lender = fixups::lender_for(file, &meta.engine, &document)?;
+    let earlier =
+        fixups::earlier::load_earlier(&fixups::earlier::earlier_files(file, &meta.earlier))?;
     let context = fixups::Context {
         engine: &meta.engine,
         lender: lender.as_deref(),
+        earlier: &earlier,
     };
     let fixups = fixups::apply_all(&mut document, &context);
     let spec = load::deserialize(file, document)?;

@@ -29,6 +29,9 @@ pub struct SpecMeta {
     pub doc_url: String,
     /// Path segments that start a namespace (`libpod`).
     pub namespaces: Vec<String>,
+    /// The same engine's earlier specs `(version, file name beside this spec)`, whose fields
+    /// this one dropped are kept (`fixups::earlier`).
+    pub earlier: Vec<(String, String)>,
 }
 
 /// Builds the model of one spec.
@@ -216,15 +219,24 @@ impl<'a> Lowering<'a> {
                     continue; // allOf parts may repeat a property; the first wins.
                 }
                 let place = format!("{name}{}", pascal(&prop_name));
-                let (ty, nullable, doc, aliases) = match &prop {
-                    ReferenceOr::Reference { reference } => {
-                        (self.reference(reference, &place), false, None, Vec::new())
-                    }
+                let (ty, nullable, doc, aliases, deprecated) = match &prop {
+                    ReferenceOr::Reference { reference } => (
+                        self.reference(reference, &place),
+                        false,
+                        None,
+                        Vec::new(),
+                        None,
+                    ),
                     ReferenceOr::Item(s) => (
                         self.ty_of_schema(s, &place)?,
                         s.schema_data.nullable,
                         describe(s),
                         aliases_of(s),
+                        s.schema_data
+                            .extensions
+                            .get(ext::DEPRECATED)
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
                     ),
                 };
                 let rust_name = scope.unique(&snake(&prop_name));
@@ -236,6 +248,7 @@ impl<'a> Lowering<'a> {
                     optional,
                     doc,
                     aliases,
+                    deprecated,
                 });
             }
         }

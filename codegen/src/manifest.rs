@@ -70,6 +70,17 @@ impl Manifest {
             version: spec.version.clone(),
             doc_url: engine.doc_url.clone(),
             namespaces: engine.namespaces.clone(),
+            earlier: self
+                .specs
+                .iter()
+                .filter(|s| {
+                    s.engine == spec.engine && compare_versions(&s.version, &spec.version).is_lt()
+                })
+                .filter_map(|s| {
+                    let name = Path::new(&s.file).file_name()?.to_str()?;
+                    Some((s.version.clone(), name.to_string()))
+                })
+                .collect(),
         }
     }
 }
@@ -94,4 +105,9 @@ fn version_key(version: &str) -> Vec<u64> {
         .split('.')
         .map(|part| part.parse().unwrap_or(0))
         .collect()
+}
+
+/// Orders two versions numerically (`1.9` before `1.41`).
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    version_key(a).cmp(&version_key(b))
 }

@@ -91,6 +91,9 @@ pub struct Field {
     /// Other JSON names accepted when decoding.
     pub aliases: Vec<String>,
     pub doc: Option<String>,
+    /// Why a field a fixup added is deprecated (only earlier versions' specs have it, or
+    /// an engine sends it undeclared); emitted `#[deprecated]`.
+    pub deprecated: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@ fn meta(engine: &str) -> SpecMeta {
         version: "1.0".into(),
         doc_url: "https://docs.example/v{version}#{operation}".into(),
         namespaces: vec!["libpod".into()],
+        earlier: Vec::new(),
     }
 }
 

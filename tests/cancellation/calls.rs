@@ -60,7 +60,7 @@ pub async fn call(
                 .invoke(_ping::SystemPing {})
                 .await
                 .map_err(|e| format!("SystemPing: {e}"))?;
-            if answer != "OK" {
+            if answer.body != "OK" {
                 return Err(format!("SystemPing answered {answer:?}"));
             }
         }

@@ -27,7 +27,10 @@ impl Engine for Dockerd {
     }
 
     async fn ping(client: &Client) -> berth::Result<String> {
-        client.invoke(_ping::SystemPing {}).await
+        client
+            .invoke(_ping::SystemPing {})
+            .await
+            .map(|pong| pong.body)
     }
 
     async fn version(client: &Client, after: &mut After) {

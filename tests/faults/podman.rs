@@ -23,7 +23,10 @@ impl Engine for Podman {
     }
 
     async fn ping(client: &Client) -> berth::Result<String> {
-        client.invoke(libpod::_ping::SystemPing {}).await
+        client
+            .invoke(libpod::_ping::SystemPing {})
+            .await
+            .map(|pong| pong.body)
     }
 
     async fn version(client: &Client, after: &mut After) {

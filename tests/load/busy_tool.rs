@@ -206,7 +206,7 @@ impl Tool {
             .await
             .map_err(|e| format!("SystemPing: {e}"))?;
         self.count(1);
-        if ping != "OK" {
+        if ping.body != "OK" {
             return Err(format!("SystemPing: {ping:?}"));
         }
         Ok(())

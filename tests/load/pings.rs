@@ -11,7 +11,7 @@ const PING_WARMUP: usize = 1_000;
 
 async fn ping(client: &Client, failures: &mut Failures, what: &str, n: usize) {
     match client.invoke(_ping::SystemPing {}).await {
-        Ok(answer) if answer == "OK" => {}
+        Ok(answer) if answer.body == "OK" => {}
         other => failures.add(format!("{what} {n}: {other:?}")),
     }
 }

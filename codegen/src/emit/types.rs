@@ -133,6 +133,7 @@ fn type_def(
                     #(#members)*
                     #extra
                 }
+                #[allow(deprecated)] // fields only earlier specs have
                 impl std::fmt::Debug for #name {
                     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.debug_struct(#type_name) #(#debug_fields)* .finish()
@@ -175,6 +176,13 @@ fn field(f: &Field, boxed: bool, models: &TokenStream) -> TokenStream {
         quote!(#[doc = #json_name])
     } else {
         quote!(#docs #[doc = ""] #[doc = #json_name])
+    };
+    let docs = match &f.deprecated {
+        Some(note) => {
+            let line = format!(" **Deprecated**: {note}.");
+            quote!(#docs #[doc = ""] #[doc = #line] #[deprecated(note = #note)])
+        }
+        None => docs,
     };
     let mut ty = ty_tokens(&f.ty, models);
     if boxed {
@@ -239,7 +247,13 @@ fn object_impls(name: &Ident, fields: &[Field]) -> TokenStream {
         }
         map.end()
     };
+    // Fields only earlier specs have are `#[deprecated]`; the type's own impls use them.
+    let allow = fields
+        .iter()
+        .any(|f| f.deprecated.is_some())
+        .then(|| quote!(#[allow(deprecated)]));
     quote! {
+        #allow
         impl serde::Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 #write_body
@@ -250,6 +264,7 @@ fn object_impls(name: &Ident, fields: &[Field]) -> TokenStream {
                 crate::de::object(deserializer)
             }
         }
+        #allow
         impl crate::de::Object for #name {
             const EXPECTING: &'static str = #expecting;
             fn extra(&mut self) -> &mut crate::Extra {

@@ -166,3 +166,108 @@ pub(super) fn path_stat_header(document: &mut Value, context: &Context) -> usize
     }
     count
 }
+
+/// Adds `property` to the schema at `pointer` when it is there and lacks it.
+fn add_property(document: &mut Value, pointer: &str, property: &str, schema: Value) -> usize {
+    let Some(properties) = document
+        .pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .map(|s| s.entry("properties").or_insert_with(|| json!({})))
+        .and_then(Value::as_object_mut)
+    else {
+        return 0;
+    };
+    if properties.contains_key(property) {
+        return 0;
+    }
+    properties.insert(property.to_string(), schema);
+    1
+}
+
+/// A push's progress items name the layer (`id`) and end with the pushed tag's digest and
+/// size (`aux`); PushImageInfo declares neither.
+pub(super) fn push_progress_fields(document: &mut Value, context: &Context) -> usize {
+    if context.engine != "docker" {
+        return 0;
+    }
+    let at = "/components/schemas/PushImageInfo";
+    add_property(
+        document,
+        at,
+        "id",
+        json!({ "type": "string", "description": "The layer this item is about." }),
+    ) + add_property(
+        document,
+        at,
+        "aux",
+        json!({
+            "type": "object",
+            "description": "The last item's: what was pushed.",
+            "properties": {
+                "Tag": { "type": "string" },
+                "Digest": { "type": "string", "description": "The manifest's digest (`sha256:...`)." },
+                "Size": { "type": "integer", "format": "int64", "description": "The manifest's size in bytes." }
+            }
+        }),
+    )
+}
+
+/// dockerd still sends the event fields Docker deprecated in API 1.22 beside `Action` and
+/// `Actor`; EventMessage has not declared them since.
+pub(super) fn legacy_event_fields(document: &mut Value, context: &Context) -> usize {
+    if context.engine != "docker" {
+        return 0;
+    }
+    let note = "deprecated by Docker since API 1.22, still sent by dockerd 20.10 and 28.5";
+    [
+        ("status", "The action (`Action` says it)."),
+        ("id", "The object's ID (`Actor.ID` says it)."),
+        (
+            "from",
+            "A container's image (`Actor.Attributes.image` says it).",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, description)| {
+        add_property(
+            document,
+            "/components/schemas/EventMessage",
+            name,
+            json!({ "type": "string", "description": description, "x-berth-deprecated": note }),
+        )
+    })
+    .sum()
+}
+
+/// `GET /system/df` in its shape before API 1.52 (`LayersSize`, `Images`...), where
+/// dockerd 20.10 also sends `BuilderSize`, which no spec declares.
+pub(super) fn builder_size_field(document: &mut Value, context: &Context) -> usize {
+    if context.engine != "docker" {
+        return 0;
+    }
+    let mut count = 0;
+    for op in operations(document) {
+        if op_id(op) != "SystemDataUsage" {
+            continue;
+        }
+        let Some(answer) = op
+            .get_mut("responses")
+            .and_then(|r| r.pointer_mut("/200/content/application~1json/schema"))
+            .filter(|s| s.pointer("/properties/LayersSize").is_some())
+        else {
+            continue;
+        };
+        count += add_property(
+            answer,
+            "",
+            "BuilderSize",
+            json!({
+                "type": "integer",
+                "format": "int64",
+                "description": "The build cache's size in bytes (`BuildCache` details it).",
+                "x-berth-deprecated": "sent by dockerd 20.10 (API 1.41), declared by no spec"
+            }),
+        );
+    }
+    count
+}

@@ -12,6 +12,7 @@ use crate::ext;
 
 mod answers;
 mod borrowed;
+pub mod earlier;
 mod params;
 mod podman;
 mod podman_answers;
@@ -33,6 +34,8 @@ pub struct Context<'a> {
     /// The converted document of the spec that lends schemas this one lacks (Docker
     /// v1.48's, for the stats answer: see [`lender_for`]).
     pub lender: Option<&'a Value>,
+    /// The same engine's earlier specs, newest first ([`earlier`]).
+    pub earlier: &'a [earlier::Earlier],
 }
 
 /// A fixup that changed something, and how many places.
@@ -45,6 +48,12 @@ pub struct Applied {
 
 /// Every fixup, in the order they run.
 pub const FIXUPS: &[Fixup] = &[
+    Fixup {
+        name: "earlier-versions-fields",
+        reason: "a spec drops fields engines at older API versions still send to a newer module negotiated down to them (dockerd 20.10: ImageInspect.ContainerConfig, NetworkSettings.IPAddress; 28.5: SystemDataUsage.LayersSize, Images): the earlier specs' fields are kept, optional and deprecated",
+        // First: what it adds is corrected by the fixups below, as the rest of the spec is.
+        apply: earlier::removed_fields,
+    },
     Fixup {
         name: "schema-refs-to-responses",
         reason: "Podman puts `$ref: #/responses/X` where a schema belongs; use that response's schema",
@@ -67,7 +76,7 @@ pub const FIXUPS: &[Fixup] = &[
     },
     Fixup {
         name: "id-response-casing",
-        reason: "dockerd answers SecretCreate and ConfigCreate with `ID`, where IdResponse says `Id`",
+        reason: "dockerd 20.10 and 28.5 answer SecretCreate and ConfigCreate with `ID`, where IdResponse (IDResponse from v1.44) says `Id`",
         apply: id_response_casing,
     },
     Fixup {
@@ -194,6 +203,21 @@ pub const FIXUPS: &[Fixup] = &[
         name: "exec-start-body",
         reason: "dockerd reads ExecStart's body as JSON and answers 400 \"got EOF while reading request body\" without one; the spec says it is optional",
         apply: params::exec_start_body,
+    },
+    Fixup {
+        name: "push-progress-fields",
+        reason: "dockerd 20.10 and 28.5 send `id` (the layer) in ImagePush and PluginPush progress items and `aux` {Tag, Digest, Size} in the last; PushImageInfo declares neither",
+        apply: answers::push_progress_fields,
+    },
+    Fixup {
+        name: "legacy-event-fields",
+        reason: "dockerd 20.10 and 28.5 send `status`, `id` and `from` in every event, beside `Action` and `Actor`; EventMessage does not declare them",
+        apply: answers::legacy_event_fields,
+    },
+    Fixup {
+        name: "builder-size-field",
+        reason: "dockerd 20.10 (API 1.41) sends `BuilderSize` in SystemDataUsage's answer; no spec declares it",
+        apply: answers::builder_size_field,
     },
     Fixup {
         name: "undeclared-registry-auth",
@@ -343,13 +367,19 @@ fn id_response_casing(document: &mut Value, context: &Context) -> usize {
     if engine != "docker" {
         return 0;
     }
-    match document.pointer_mut("/components/schemas/IdResponse/properties/Id") {
-        Some(Value::Object(id)) if !id.contains_key(ext::ALIASES) => {
-            id.insert(ext::ALIASES.into(), json!(["ID"]));
-            1
-        }
-        _ => 0,
-    }
+    // `IDResponse` from v1.44 on.
+    ["IdResponse", "IDResponse"]
+        .into_iter()
+        .map(|name| {
+            match document.pointer_mut(&format!("/components/schemas/{name}/properties/Id")) {
+                Some(Value::Object(id)) if !id.contains_key(ext::ALIASES) => {
+                    id.insert(ext::ALIASES.into(), json!(["ID"]));
+                    1
+                }
+                _ => 0,
+            }
+        })
+        .sum()
 }
 
 const PODMAN_BYTE_STREAMS: [&str; 4] = [

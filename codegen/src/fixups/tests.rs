@@ -5,7 +5,7 @@ use super::*;
 fn on(engine: &str) -> Context<'_> {
     Context {
         engine,
-        lender: None,
+        ..Default::default()
     }
 }
 
@@ -165,6 +165,7 @@ fn the_stats_schema_is_borrowed_with_what_it_refers_to() {
     let context = Context {
         engine: "docker",
         lender: Some(&lender),
+        ..Default::default()
     };
     let applied = apply_all(&mut d, &context);
     let borrowed = applied
@@ -233,6 +234,7 @@ fn podman_borrows_what_its_spec_dropped() {
     let context = Context {
         engine: "podman",
         lender: Some(&lender),
+        ..Default::default()
     };
     let applied = apply_all(&mut d, &context);
     assert!(
@@ -312,4 +314,131 @@ fn podman_port_maps_get_nullable_values() {
         None,
         "Docker's spec says it where it is so"
     );
+}
+
+/// Fields earlier specs have and this one dropped are added, optional and noted; what would
+/// mean something else here is not.
+#[test]
+fn earlier_versions_fields_are_kept() {
+    let old = |version: &str, extra_field: Value| earlier::Earlier {
+        version: version.into(),
+        document: std::sync::Arc::new(json!({
+            "paths": { "/system/df": { "get": { "responses": { "200": { "description": "ok",
+                "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "LayersSize": { "type": "integer", "format": "int64" },
+                    "Images": { "type": "array", "items": { "$ref": "#/components/schemas/Image" } },
+                    "Gone": { "type": "array", "items": { "$ref": "#/components/schemas/Vanished" } }
+                } } } } } } } } },
+            "components": { "schemas": {
+                "Image": { "type": "object", "properties": { "Id": { "type": "string" } } },
+                "Vanished": { "type": "object", "properties": { "X": { "type": "string" } } },
+                "Config": { "type": "object", "properties": { "Hostname": { "type": "string" } } },
+                "Settings": { "type": "object", "properties": {
+                    "IPAddress": { "type": "string" },
+                    "ID": { "type": "string" },
+                    "Shaped": { "$ref": "#/components/schemas/Image" },
+                    "Answer": { "$ref": "#/responses/Inspect" },
+                    "Inner": { "type": "object", "properties": { "Kept": { "type": "string" }, "Old": { "type": "boolean" } } },
+                    "Extra": extra_field
+                } }
+            } }
+        })),
+    };
+    let earlier = [
+        old("1.51", json!({ "type": "string" })),
+        old("1.44", json!({ "type": "string" })),
+    ];
+    let mut d = json!({
+        "paths": { "/system/df": { "get": { "responses": { "200": { "description": "ok",
+            "content": { "application/json": { "schema": { "type": "object", "properties": {
+                "ImageUsage": { "type": "object" }
+            } } } } } } } } },
+        "components": { "schemas": {
+            "Image": { "type": "object", "properties": { "Id": { "type": "string" }, "New": { "type": "string" } } },
+            "Config": { "type": "object", "properties": { "Spec": { "type": "object" } } },
+            "Settings": { "type": "object", "properties": {
+                "Id": { "type": "string" },
+                "Inner": { "type": "object", "properties": { "Kept": { "type": "string" } } }
+            } }
+        } }
+    });
+    let context = Context {
+        engine: "docker",
+        earlier: &earlier,
+        ..Default::default()
+    };
+    let applied = apply_all(&mut d, &context);
+    let kept = applied
+        .iter()
+        .find(|a| a.name == "earlier-versions-fields")
+        .expect("applied");
+    let settings = &d["components"]["schemas"]["Settings"]["properties"];
+    assert!(settings["IPAddress"]["x-berth-deprecated"]
+        .as_str()
+        .unwrap()
+        .starts_with("only in the API v1.44 to v1.51 specs"));
+    assert_eq!(settings["Extra"]["type"], "string");
+    // A reference to a definition that grew a field is kept, as a one-part allOf.
+    assert_eq!(
+        settings["Shaped"]["allOf"][0]["$ref"],
+        "#/components/schemas/Image"
+    );
+    // Inside an inline object both versions have.
+    assert_eq!(settings["Inner"]["properties"]["Old"]["type"], "boolean");
+    // `ID` is `Id` to Go's decoder; a shared response is no schema to type.
+    assert!(settings.get("ID").is_none());
+    assert!(settings.get("Answer").is_none());
+    let answer = &d["paths"]["/system/df"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["properties"];
+    assert!(answer["LayersSize"].get("x-berth-deprecated").is_some());
+    assert_eq!(
+        answer["Images"]["items"]["$ref"],
+        "#/components/schemas/Image"
+    );
+    // Another thing of the same name (a container's Config then, a swarm config's now).
+    assert!(d["components"]["schemas"]["Config"]["properties"]
+        .get("Hostname")
+        .is_none());
+    // Its items' definition is gone here: what it would be typed as is unknown.
+    assert!(answer.get("Gone").is_none());
+    assert_eq!(kept.count, 6, "{d:#}");
+}
+
+/// What dockerd sends undeclared, each added by its fixup (seen by the sweep on 20.10 and
+/// 28.5).
+#[test]
+fn undeclared_answer_fields_are_declared() {
+    let mut d = json!({
+        "paths": { "/system/df": { "get": { "operationId": "SystemDataUsage", "responses": {
+            "200": { "description": "ok", "content": { "application/json": { "schema": {
+                "type": "object", "properties": { "LayersSize": { "type": "integer" } } } } } } } } } },
+        "components": { "schemas": {
+            "IDResponse": { "type": "object", "properties": { "Id": { "type": "string" } } },
+            "PushImageInfo": { "type": "object", "properties": { "status": { "type": "string" } } },
+            "EventMessage": { "type": "object", "properties": { "Action": { "type": "string" } } }
+        } }
+    });
+    let applied = apply_all(&mut d, &on("docker"));
+    let names: Vec<&str> = applied.iter().map(|a| a.name).collect();
+    for name in [
+        "id-response-casing",
+        "push-progress-fields",
+        "legacy-event-fields",
+        "builder-size-field",
+    ] {
+        assert!(names.contains(&name), "{name}: {names:?}");
+    }
+    let schemas = &d["components"]["schemas"];
+    assert_eq!(
+        schemas["IDResponse"]["properties"]["Id"]["x-berth-aliases"],
+        json!(["ID"])
+    );
+    assert_eq!(
+        schemas["PushImageInfo"]["properties"]["aux"]["properties"]["Digest"]["type"],
+        "string"
+    );
+    assert!(schemas["EventMessage"]["properties"]["from"]["x-berth-deprecated"].is_string());
+    let answer = &d["paths"]["/system/df"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    assert_eq!(answer["properties"]["BuilderSize"]["format"], "int64");
 }
