@@ -495,6 +495,9 @@ impl Client {
         info: &'static crate::OperationInfo,
     ) -> Option<crate::Result<std::borrow::Cow<'static, str>>> {
         let api = info.api;
+        if let Some(prefix) = info.fixed_prefix {
+            return Some(Ok(prefix.into()));
+        }
         // `_ping` follows the policy like every call: its module's prefix is refused by an
         // older dockerd ("client version is too new").
         if self.inner.version_policy == VersionPolicy::Off {

@@ -62,6 +62,10 @@ pub struct OperationInfo {
     /// The statuses that are not errors (304 included where the spec lists it).
     pub success: &'static [u16],
     pub deprecated: bool,
+    /// The version prefix it is always sent under, whatever its module's and the version
+    /// policy: podman serves `ManifestAddLibpod` and `ManifestPushV3Libpod` under v3
+    /// prefixes only (`/v3.4.0`).
+    pub fixed_prefix: Option<&'static str>,
 }
 
 impl OperationInfo {

@@ -406,7 +406,7 @@ async fn the_version_probe_is_named_in_the_errors_it_causes() {
 
 /// A libpod module is held against the libpod versions podman's `/version` names (its
 /// `Podman Engine` component), not the Docker API ones: negotiated down to them, refused
-/// under `Strict` before sending.
+/// under `Strict` before sending; an operation with a fixed prefix is sent under it.
 #[cfg(feature = "podman-v5_1_0")]
 #[tokio::test]
 async fn a_libpod_module_follows_the_policy_against_podmans_libpod_versions() {
@@ -440,6 +440,13 @@ async fn a_libpod_module_follows_the_policy_against_podmans_libpod_versions() {
         ),
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
+    // Podman serves its v3 manifest routes under a v3 prefix only, whatever the policy.
+    let _ = strict
+        .invoke(v5_1_0::libpod::manifests::ManifestAddLibpod {
+            name: "list".into(),
+            body: None,
+        })
+        .await;
     let mut lines = Vec::new();
     while let Ok(line) = requests.try_recv() {
         lines.push(line);
@@ -449,7 +456,8 @@ async fn a_libpod_module_follows_the_policy_against_podmans_libpod_versions() {
         [
             "GET /version HTTP/1.1",
             "GET /v4.3.1/libpod/containers/json HTTP/1.1",
-            "GET /version HTTP/1.1"
+            "GET /version HTTP/1.1",
+            "POST /v3.4.0/libpod/manifests/list/add HTTP/1.1"
         ]
     );
 }

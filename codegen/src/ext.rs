@@ -15,6 +15,9 @@ pub const ALIASES: &str = "x-berth-aliases";
 /// On a property a fixup added: why it is deprecated (`only in the API v1.41 to v1.51
 /// specs`); emitted as a `#[deprecated]` field.
 pub const DEPRECATED: &str = "x-berth-deprecated";
+/// On an operation: the API version it is always sent at, whatever its module's and the
+/// version policy (`3.4.0`: podman serves its v3 manifest routes under v3 prefixes only).
+pub const API_VERSION: &str = "x-berth-api-version";
 /// Kept from Swagger 2.0 by `load`: the operation's `produces` and `consumes`.
 pub const PRODUCES: &str = "x-produces";
 pub const CONSUMES: &str = "x-consumes";

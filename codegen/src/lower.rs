@@ -661,6 +661,11 @@ impl<'a> Lowering<'a> {
             summary: op.summary.clone(),
             description: op.description.clone(),
             deprecated: op.deprecated,
+            fixed_prefix: op
+                .extensions
+                .get(ext::API_VERSION)
+                .and_then(Value::as_str)
+                .map(|version| format!("/v{version}")),
             params,
             body,
             responses,

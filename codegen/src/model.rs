@@ -177,6 +177,8 @@ pub struct Operation {
     pub description: Option<String>,
     pub doc_url: String,
     pub deprecated: bool,
+    /// The version prefix it is always sent under (`/v3.4.0`), when not its module's.
+    pub fixed_prefix: Option<String>,
     pub params: Vec<Param>,
     pub body: Option<Body>,
     pub responses: Vec<Response>,

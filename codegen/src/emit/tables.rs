@@ -26,6 +26,10 @@ pub fn info_static(op: &Operation, name: &Ident, root: &TokenStream) -> TokenStr
     let summary = op.summary.as_deref().unwrap_or_default().trim();
     let doc_url = &op.doc_url;
     let deprecated = op.deprecated;
+    let fixed_prefix = match &op.fixed_prefix {
+        Some(prefix) => quote!(Some(#prefix)),
+        None => quote!(None),
+    };
     let params = op.params.iter().map(|p| {
         let name = &p.name;
         let location = format_ident!(
@@ -101,6 +105,7 @@ pub fn info_static(op: &Operation, name: &Ident, root: &TokenStream) -> TokenStr
             response: crate::ResponseKind::#response,
             success: &[#(#success),*],
             deprecated: #deprecated,
+            fixed_prefix: #fixed_prefix,
         };
     }
 }

@@ -6,11 +6,12 @@ use serde_json::{json, Value};
 use super::{op_id, operations, Context};
 
 /// Operations whose handlers read `X-Registry-Auth` though no spec declares it.
-const READS_REGISTRY_AUTH: [(&str, &str); 6] = [
+const READS_REGISTRY_AUTH: [(&str, &str); 7] = [
     ("docker", "DistributionInspect"),
     ("docker", "PluginPush"),
     ("docker", "GetPluginPrivileges"),
     ("podman", "ManifestPushLibpod"),
+    ("podman", "ManifestPushV3Libpod"),
     ("podman", "ImageSearchLibpod"),
     ("podman", "ImageSearch"),
 ];

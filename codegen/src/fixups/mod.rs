@@ -220,8 +220,13 @@ pub const FIXUPS: &[Fixup] = &[
         apply: answers::builder_size_field,
     },
     Fixup {
+        name: "podman-v3-manifest-routes",
+        reason: "podman 4.3.1 and 5.8.6 serve ManifestAddLibpod and ManifestPushV3Libpod under a v3 API prefix only: under v4.9.0 or v5.1.0 ManifestCreateLibpod takes them (a list named NAME/add, 201); send them at 3.4.0",
+        apply: podman_answers::v3_manifest_routes,
+    },
+    Fixup {
         name: "undeclared-registry-auth",
-        reason: "dockerd reads X-Registry-Auth for DistributionInspect (20.10 and 28.5: 500 \"no basic auth credentials\" without it), PluginPush and GetPluginPrivileges; podman for ManifestPushLibpod (400 without it) and image search; no spec declares it",
+        reason: "dockerd reads X-Registry-Auth for DistributionInspect (20.10 and 28.5: 500 \"no basic auth credentials\" without it), PluginPush and GetPluginPrivileges; podman for ManifestPushLibpod and ManifestPushV3Libpod (400 \"authentication required\" without it) and image search; no spec declares it",
         apply: answers::undeclared_registry_auth,
     },
     Fixup {

@@ -323,3 +323,23 @@ pub(super) fn manifest_create_path(document: &mut Value, context: &Context) -> u
     target["post"] = post;
     1
 }
+
+/// Podman's v3 manifest routes, with the version prefix podman serves them under.
+const V3_ROUTES: [&str; 2] = ["ManifestAddLibpod", "ManifestPushV3Libpod"];
+
+/// Podman 4.3.1 and 5.8.6 serve ManifestAddLibpod and ManifestPushV3Libpod under a v3 prefix
+/// only: under a v4 or v5 one, `POST /libpod/manifests/{name:.*}` (ManifestCreateLibpod)
+/// takes them, making a list named `NAME/add`.
+pub(super) fn v3_manifest_routes(document: &mut Value, context: &Context) -> usize {
+    if context.engine != "podman" {
+        return 0;
+    }
+    let mut count = 0;
+    for op in operations(document) {
+        if V3_ROUTES.contains(&op_id(op)) && !op.contains_key(ext::API_VERSION) {
+            op.insert(ext::API_VERSION.into(), json!("3.4.0"));
+            count += 1;
+        }
+    }
+    count
+}
