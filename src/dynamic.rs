@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::redact::RedactedJson;
 use crate::request::{Body, RequestParts};
 use crate::stream::{ByteStream, JsonLines, Multiplexed, Upgraded};
-use crate::tables::{ApiInfo, OperationInfo, ParamEncoding, ParamLocation, ResponseKind};
+use crate::tables::{
+    ApiInfo, OperationInfo, ParamEncoding, ParamInfo, ParamLocation, ResponseKind,
+};
 use crate::{Client, Error};
 
 /// A request body for a call by name. Its `Debug` hides the values of keys that may hold
@@ -126,6 +128,37 @@ impl Client {
     }
 }
 
+/// The parameter a params key names: its spec name (any case), or `path.NAME`,
+/// `query.NAME`, `header.NAME` where two parameters share a name (podman's rename: the
+/// container in the path, the new name in the query).
+fn param_named(info: &'static OperationInfo, key: &str) -> Result<&'static ParamInfo, String> {
+    let (location, name) = match key.split_once('.') {
+        Some(("path", name)) => (Some(ParamLocation::Path), name),
+        Some(("query", name)) => (Some(ParamLocation::Query), name),
+        Some(("header", name)) => (Some(ParamLocation::Header), name),
+        _ => (None, key),
+    };
+    let named = |p: &&ParamInfo| {
+        (p.name == name || p.name.eq_ignore_ascii_case(name))
+            && location.is_none_or(|l| p.location == l)
+    };
+    let mut matching = info.params.iter().filter(named);
+    match (matching.next(), matching.next()) {
+        (Some(param), None) => Ok(param),
+        (Some(_), Some(_)) => Err(format!(
+            "{key:?} names several parameters of {}: write path.{name}, query.{name} or header.{name}",
+            info.id
+        )),
+        (None, _) => {
+            let known: Vec<&str> = info.params.iter().map(|p| p.name).collect();
+            Err(format!(
+                "unknown parameter {key:?}; {} takes {known:?}",
+                info.id
+            ))
+        }
+    }
+}
+
 /// Routes JSON params to path, query and header by the operation's table row.
 pub fn parts_by_name(
     info: &'static OperationInfo,
@@ -152,17 +185,7 @@ pub fn parts_by_name(
     };
     let mut parts = RequestParts::for_operation(info);
     for (key, value) in &params {
-        let param = info
-            .params
-            .iter()
-            .find(|p| p.name == key || p.name.eq_ignore_ascii_case(key))
-            .ok_or_else(|| {
-                let known: Vec<&str> = info.params.iter().map(|p| p.name).collect();
-                invalid(format!(
-                    "unknown parameter {key:?}; {} takes {known:?}",
-                    info.id
-                ))
-            })?;
+        let param = param_named(info, key).map_err(invalid)?;
         if value.is_null() {
             continue;
         }
@@ -181,10 +204,10 @@ pub fn parts_by_name(
         }
     }
     for param in info.params.iter().filter(|p| p.required) {
-        if !params
-            .iter()
-            .any(|(k, v)| !v.is_null() && k.eq_ignore_ascii_case(param.name))
-        {
+        let given = params.iter().any(|(key, value)| {
+            !value.is_null() && param_named(info, key).is_ok_and(|p| std::ptr::eq(p, param))
+        });
+        if !given {
             return Err(invalid(format!(
                 "missing required {:?} parameter {:?}",
                 param.location, param.name
@@ -197,4 +220,81 @@ pub fn parts_by_name(
         Data::Bytes(body) => parts.body(body),
     }
     Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::BodyInfo;
+    use crate::Method;
+
+    static API: ApiInfo = ApiInfo {
+        engine: "podman",
+        version: "5.1.0",
+        prefix: "/v5.1.0",
+        title: "test",
+        operations: &[&RENAME],
+    };
+
+    /// Podman's rename: the container in the path, the new name in the query, both `name`.
+    static RENAME: OperationInfo = OperationInfo {
+        api: &API,
+        id: "ContainerRenameLibpod",
+        category: "libpod/containers",
+        method: Method::Post,
+        path: "/libpod/containers/{name}/rename",
+        summary: "",
+        doc_url: "",
+        params: &[
+            ParamInfo {
+                name: "name",
+                location: ParamLocation::Path,
+                required: true,
+                schema: "string",
+                encoding: ParamEncoding::Plain,
+            },
+            ParamInfo {
+                name: "name",
+                location: ParamLocation::Query,
+                required: true,
+                schema: "string",
+                encoding: ParamEncoding::Plain,
+            },
+        ],
+        body: BodyInfo::None,
+        response: ResponseKind::Buffered,
+        success: &[204],
+        deprecated: false,
+        fixed_prefix: None,
+    };
+
+    #[test]
+    fn parameters_that_share_a_name_are_told_apart_by_location() {
+        let parts = parts_by_name(
+            &RENAME,
+            serde_json::json!({ "path.name": "old", "query.name": "new" }),
+            Data::None,
+        )
+        .expect("both given");
+        assert_eq!(parts.path_values, [("name", "old".to_string())]);
+        assert_eq!(parts.query, [("name".into(), "new".to_string())]);
+
+        let ambiguous = parts_by_name(&RENAME, serde_json::json!({ "name": "x" }), Data::None)
+            .err()
+            .expect("ambiguous");
+        assert!(
+            ambiguous
+                .to_string()
+                .contains("write path.name, query.name"),
+            "{ambiguous}"
+        );
+        let missing = parts_by_name(
+            &RENAME,
+            serde_json::json!({ "path.name": "old" }),
+            Data::None,
+        )
+        .err()
+        .expect("the query one is required");
+        assert!(missing.to_string().contains("Query"), "{missing}");
+    }
 }

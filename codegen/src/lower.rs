@@ -760,8 +760,16 @@ impl<'a> Lowering<'a> {
             Some(runtime) => Ty::Runtime(runtime.to_string()),
             None => self.ty_of(schema, &place)?,
         };
+        // A name two parameters share (podman's rename: path `name`, query `name`): the later
+        // one says where it goes (`query_name`).
+        let own = snake(&data.name);
+        let rust_name = if scope.is_taken(&own) {
+            scope.unique(&format!("{}_{own}", location.as_str()))
+        } else {
+            scope.unique(&own)
+        };
         Ok(Param {
-            rust_name: scope.unique(&snake(&data.name)),
+            rust_name,
             name: data.name.clone(),
             location,
             schema_text: describe_ty(&ty),

@@ -30,32 +30,47 @@ pub struct Earlier {
 }
 
 /// The converted documents of `files` (`(version, path)`, any order), newest first; each
-/// loaded once per process (`build.rs` generates many versions).
+/// loaded once per process (`build.rs` generates many versions), in parallel (parsing YAML
+/// is most of the cost: 30 Docker specs take 0.4 s one after the other).
 pub fn load_earlier(files: &[(String, PathBuf)]) -> Result<Vec<Earlier>, Error> {
     static LOADED: Mutex<BTreeMap<PathBuf, Arc<Value>>> = Mutex::new(BTreeMap::new());
-    let mut earlier = Vec::new();
-    for (version, path) in files {
-        let cached = LOADED
+    let cached = |path: &PathBuf| {
+        LOADED
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(path)
-            .cloned();
-        let document = match cached {
-            Some(document) => document,
-            None => {
-                let document = Arc::new(crate::load::load_file(path)?);
-                LOADED
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(path.clone(), document.clone());
-                document
-            }
-        };
-        earlier.push(Earlier {
-            version: version.clone(),
-            document,
-        });
+            .cloned()
+    };
+    let missing: Vec<&PathBuf> = files
+        .iter()
+        .map(|(_, path)| path)
+        .filter(|path| cached(path).is_none())
+        .collect();
+    let loaded: Vec<(PathBuf, Result<Value, Error>)> = std::thread::scope(|scope| {
+        let threads: Vec<_> = missing
+            .iter()
+            .map(|path| scope.spawn(move || ((*path).clone(), crate::load::load_file(path))))
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("a spec loader panicked"))
+            .collect()
+    });
+    for (path, document) in loaded {
+        LOADED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path, Arc::new(document?));
     }
+    let mut earlier: Vec<Earlier> = files
+        .iter()
+        .filter_map(|(version, path)| {
+            Some(Earlier {
+                version: version.clone(),
+                document: cached(path)?,
+            })
+        })
+        .collect();
     earlier.sort_by(|a, b| crate::manifest::compare_versions(&b.version, &a.version));
     Ok(earlier)
 }
