@@ -308,6 +308,8 @@ impl Http {
                 sender: self.connect().await?,
                 permit,
                 reused: false,
+                // `connect` spawns hyper's task on the calling task's runtime.
+                runtime: pool::current_runtime(),
             }),
         }
     }

@@ -5,6 +5,12 @@
 //! if streamed, was sent whole), so an idle connection is one hyper holds ready. hyper's
 //! connection task keeps reading an idle connection: bytes the engine sends unasked, or its
 //! close, end that task, and the pool then finds the connection closed and drops it.
+//!
+//! That task runs on the runtime that opened the connection, and ends when that runtime
+//! does (a client shared by `#[tokio::test]`s, each with its own runtime): a call takes only
+//! the idle connections of its own runtime, so none is handed out whose task may vanish under
+//! it; those of other runtimes are closed when a slot is needed, or found closed once their
+//! runtime has ended.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::Either;
 use hyper::client::conn::http1::SendRequest;
+use tokio::runtime::Id as RuntimeId;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::outgoing::Outgoing;
@@ -32,6 +39,8 @@ struct Idle {
     sender: SendRequest<Outgoing>,
     permit: OwnedSemaphorePermit,
     since: Instant,
+    /// The runtime its hyper task runs on.
+    runtime: RuntimeId,
 }
 
 impl Idle {
@@ -45,6 +54,7 @@ impl Idle {
             sender: self.sender,
             permit: self.permit,
             reused: true,
+            runtime: self.runtime,
         }
     }
 }
@@ -72,6 +82,13 @@ pub(crate) struct Lease {
     pub(crate) permit: OwnedSemaphorePermit,
     /// It carried earlier requests.
     pub(crate) reused: bool,
+    /// The runtime its hyper task runs on.
+    pub(crate) runtime: RuntimeId,
+}
+
+/// The runtime the calling task runs on.
+pub(crate) fn current_runtime() -> RuntimeId {
+    tokio::runtime::Handle::current().id()
 }
 
 /// What a call gets: an idle connection, or the right to open one.
@@ -99,10 +116,16 @@ impl Pool {
                 return Checkout::Open(permit);
             }
             // At the cap: wait for a connection to come back or to close.
+            // Another runtime's idle connection holds a slot this one cannot use: closed,
+            // the slot is free.
+            if self.close_one_of_another_runtime() {
+                continue;
+            }
             let waiting = Waiting::new(&self.waiting);
             let mut returned = std::pin::pin!(self.returned.notified());
             returned.as_mut().enable();
-            let idle_now = !self.lock().is_empty();
+            let runtime = current_runtime();
+            let idle_now = self.lock().iter().any(|c| c.runtime == runtime);
             let outcome = if idle_now {
                 None
             } else {
@@ -119,34 +142,46 @@ impl Pool {
         }
     }
 
-    /// The most recently used idle connection, if hyper already holds it ready; `None`
-    /// also when it is not ready yet (`checkout` then waits for it).
+    /// The most recently used idle connection of this runtime, if hyper already holds it
+    /// ready; `None` also when it is not ready yet (`checkout` then waits for it).
     pub(crate) fn take_ready(&self) -> Option<Lease> {
+        let runtime = current_runtime();
         let mut idle = self.lock();
-        while let Some(conn) = idle.pop() {
-            if conn.expired() {
-                continue;
-            }
-            if !conn.sender.is_ready() {
-                idle.push(conn);
-                return None;
-            }
-            return Some(conn.into_lease());
+        idle.retain(|c| !c.expired());
+        let at = idle.iter().rposition(|c| c.runtime == runtime)?;
+        if !idle[at].sender.is_ready() {
+            return None;
         }
-        None
+        Some(idle.remove(at).into_lease())
     }
 
-    /// The most recently used idle connection that is still open and ready.
+    /// The most recently used idle connection of this runtime that is still open and ready.
     async fn take_idle(&self) -> Option<Lease> {
+        let runtime = current_runtime();
         loop {
-            let mut idle = self.lock().pop()?;
-            if idle.expired() {
-                continue;
-            }
+            let mut idle = {
+                let mut idle = self.lock();
+                idle.retain(|c| !c.expired());
+                let at = idle.iter().rposition(|c| c.runtime == runtime)?;
+                idle.remove(at)
+            };
             // Ready at once unless hyper's task is still finishing the last answer.
             if idle.sender.ready().await.is_ok() {
                 return Some(idle.into_lease());
             }
+        }
+    }
+
+    /// Closes the least recently used idle connection of another runtime, if there is one.
+    fn close_one_of_another_runtime(&self) -> bool {
+        let runtime = current_runtime();
+        let mut idle = self.lock();
+        match idle.iter().position(|c| c.runtime != runtime) {
+            Some(at) => {
+                drop(idle.remove(at));
+                true
+            }
+            None => false,
         }
     }
 
@@ -159,6 +194,7 @@ impl Pool {
             sender: lease.sender,
             permit: lease.permit,
             since: Instant::now(),
+            runtime: lease.runtime,
         });
         if self.waiting.load(Ordering::SeqCst) > 0 {
             self.returned.notify_one();
