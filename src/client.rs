@@ -29,12 +29,51 @@ struct Inner {
     /// What error messages call the endpoint (`unix:///var/run/docker.sock`).
     endpoint: String,
     call_timeout: Option<Duration>,
+    probe_timeout: Duration,
     version_policy: VersionPolicy,
     /// Asked once, on the first call that needs it.
     server_version: tokio::sync::OnceCell<ServerVersion>,
     /// The `ssh -L` child of an `ssh://` endpoint: started by the first request, killed
     /// when the last clone of the client is dropped.
     ssh: Option<SshTunnel>,
+}
+
+/// The version probe's limit unless [`ClientBuilder::probe_timeout`] says otherwise.
+const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What one call may have of its own, beside the client's options: see
+/// [`Client::invoke_with`].
+///
+/// ```no_run
+/// # #[cfg(feature = "docker-v1_55")]
+/// # async fn demo(client: berth::Client) -> berth::Result<()> {
+/// use std::time::Duration;
+/// use berth::docker::v1_55::containers::ContainerWait;
+/// // This wait may take a minute, whatever the client's timeout.
+/// let options = berth::CallOptions::default().timeout(Duration::from_secs(60));
+/// let waited = client
+///     .invoke_with(ContainerWait { id: "web".into(), ..Default::default() }, &options)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// This call's limit (for a stream: until its answer starts), in place of the client's
+    /// [`ClientBuilder::timeout`]; [`TimeoutKind::Call`](crate::TimeoutKind::Call) when it fires.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    pub(crate) fn apply(&self, parts: &mut RequestParts) {
+        if let Some(limit) = self.timeout {
+            parts.timeout = Some((limit, crate::TimeoutKind::Call));
+        }
+    }
 }
 
 /// Options for a [`Client`].
@@ -45,6 +84,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     call_timeout: Option<Duration>,
+    probe_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     max_connections: Option<usize>,
     user_agent: Option<String>,
@@ -125,9 +165,20 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a whole call may take (for streams: until the answer starts). Off by default.
+    /// How long a whole call may take (for streams: until the answer starts). Off by default;
+    /// one call can have its own ([`Client::invoke_with`]). The version probe has its own
+    /// ([`ClientBuilder::probe_timeout`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// How long the version probe (`GET /version`, before a client's first call of a
+    /// generated module) may take, whatever the calls' timeouts (default: 30 s). Its
+    /// timeout is [`TimeoutKind::Probe`](crate::TimeoutKind::Probe), named in the error of
+    /// the call that caused it.
+    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = Some(timeout);
         self
     }
 
@@ -177,8 +228,10 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                endpoint: endpoint.display(),
+                // As the user wrote it (`tcp://...` stays `tcp://...` in every error).
+                endpoint: self.uri.trim().to_string(),
                 call_timeout: self.call_timeout,
+                probe_timeout: self.probe_timeout.unwrap_or(DEFAULT_PROBE_TIMEOUT),
                 version_policy: self.version_policy,
                 server_version: tokio::sync::OnceCell::new(),
                 ssh,
@@ -278,6 +331,18 @@ impl Client {
     pub async fn invoke<O: Operation>(&self, operation: O) -> crate::Result<O::Output> {
         let mut parts = RequestParts::for_operation(O::INFO);
         operation.write(&mut parts);
+        O::decode(self.execute(parts).await?)
+    }
+
+    /// [`Client::invoke`] with options of this call's own: see [`CallOptions`].
+    pub async fn invoke_with<O: Operation>(
+        &self,
+        operation: O,
+        options: &CallOptions,
+    ) -> crate::Result<O::Output> {
+        let mut parts = RequestParts::for_operation(O::INFO);
+        operation.write(&mut parts);
+        options.apply(&mut parts);
         O::decode(self.execute(parts).await?)
     }
 
@@ -381,16 +446,21 @@ impl Client {
     async fn send_once(&self, parts: RequestParts, prefix: &str) -> crate::Result<RawResponse> {
         self.connect().await?;
         let operation = parts.operation.clone();
+        let limit = parts.timeout.or_else(|| {
+            self.inner
+                .call_timeout
+                .map(|limit| (limit, crate::TimeoutKind::Call))
+        });
         let request = build_request(parts, prefix).map_err(|message| Error::InvalidRequest {
             operation: operation.to_string(),
             message,
         })?;
         let exchange = self.exchange(request, operation.clone());
-        match self.inner.call_timeout {
+        match limit {
             // For a stream, the call ends when its answer starts.
-            Some(limit) => tokio::time::timeout(limit, exchange)
+            Some((limit, which)) => tokio::time::timeout(limit, exchange)
                 .await
-                .map_err(|_| self.timeout(&operation, "call"))?,
+                .map_err(|_| self.timeout(&operation, which))?,
             None => exchange.await,
         }
     }
@@ -544,6 +614,7 @@ impl Client {
             .get_or_try_init(|| async {
                 let mut parts = RequestParts::raw(Method::Get, "/version");
                 parts.operation = operation.into();
+                parts.timeout = Some((self.inner.probe_timeout, crate::TimeoutKind::Probe));
                 match self.send_parts(parts, "").await {
                     Ok(response) => Ok(response.json::<ServerVersion>().unwrap_or_default()),
                     Err(Error::Api(_)) => Ok(ServerVersion::default()),
@@ -554,7 +625,7 @@ impl Client {
         Ok(asked.clone())
     }
 
-    fn timeout(&self, operation: &str, which: &'static str) -> Error {
+    fn timeout(&self, operation: &str, which: crate::TimeoutKind) -> Error {
         Error::Timeout {
             endpoint: self.inner.endpoint.clone(),
             operation: operation.to_string(),

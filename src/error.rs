@@ -7,6 +7,36 @@ use bytes::Bytes;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Which limit an [`Error::Timeout`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Connecting (TLS and the ssh tunnel included): [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout).
+    Connect,
+    /// Waiting for the engine's next bytes: [`ClientBuilder::read_timeout`](crate::ClientBuilder::read_timeout).
+    Read,
+    /// A streamed request body the engine stopped taking: [`ClientBuilder::write_timeout`](crate::ClientBuilder::write_timeout).
+    Write,
+    /// The whole call, until its answer starts: [`ClientBuilder::timeout`](crate::ClientBuilder::timeout),
+    /// or the call's own ([`CallOptions::timeout`](crate::CallOptions::timeout)).
+    Call,
+    /// The version probe before a client's first call:
+    /// [`ClientBuilder::probe_timeout`](crate::ClientBuilder::probe_timeout).
+    Probe,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Read => "read",
+            TimeoutKind::Write => "write",
+            TimeoutKind::Call => "call",
+            TimeoutKind::Probe => "version probe",
+        })
+    }
+}
+
 /// What went wrong, with the endpoint, the operation and the raw body wherever they exist.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -22,11 +52,11 @@ pub enum Error {
         endpoint: String,
         source: std::io::Error,
     },
-    /// A timeout fired: `connect`, `read`, `write` or `call`.
+    /// A timeout fired; `which` says which limit.
     Timeout {
         endpoint: String,
         operation: String,
-        which: &'static str,
+        which: TimeoutKind,
     },
     /// The ssh tunnel of an `ssh://` endpoint could not be started: ssh refused the key
     /// or the host key, could not reach the host, or is not installed. The message says
@@ -202,10 +232,17 @@ impl fmt::Display for Error {
                 body.len()
             ),
             Error::Stream { operation, message, .. } => write!(f, "{operation}: the engine reported an error in the stream: {message}"),
-            Error::UnsupportedVersion { operation, requested, server_min, server_max } => write!(
-                f,
-                "{operation}: API version {requested} is not supported by the server (it speaks {server_min} to {server_max})"
-            ),
+            Error::UnsupportedVersion { operation, requested, server_min, server_max } => {
+                write!(
+                    f,
+                    "{operation}: API version {requested} is not supported by the server (it speaks {server_min} to {server_max}): \
+                     use a module of that range"
+                )?;
+                if crate::version::compare(requested, server_max).is_gt() {
+                    write!(f, ", or VersionPolicy::Negotiate to send this one at {server_max}")?;
+                }
+                Ok(())
+            }
             Error::Io(e) => write!(f, "I/O error: {e}"),
             Error::InsideRuntime { operation } => write!(
                 f,

@@ -82,8 +82,8 @@ mod test_dir;
 pub mod values;
 pub mod version;
 
-pub use client::{Client, ClientBuilder, RawRequest};
-pub use error::{ApiError, Error, Result};
+pub use client::{CallOptions, Client, ClientBuilder, RawRequest};
+pub use error::{ApiError, Error, Result, TimeoutKind};
 pub use extra::Extra;
 pub use operation::Operation;
 pub use request::{Body, ParamValue, RequestParts};

@@ -171,6 +171,8 @@ pub struct RequestParts {
     pub(crate) content_type: Option<Cow<'static, str>>,
     pub(crate) response: ResponseKind,
     pub(crate) error: Option<String>,
+    /// This request's own limit, in place of the client's call timeout.
+    pub(crate) timeout: Option<(std::time::Duration, crate::TimeoutKind)>,
 }
 
 impl RequestParts {
@@ -189,6 +191,7 @@ impl RequestParts {
             content_type: self.content_type.clone(),
             response: self.response,
             error: self.error.clone(),
+            timeout: self.timeout,
         })
     }
 
@@ -212,6 +215,7 @@ impl RequestParts {
             content_type,
             response: info.response,
             error: None,
+            timeout: None,
         }
     }
 
@@ -230,6 +234,7 @@ impl RequestParts {
             content_type: None,
             response: ResponseKind::Buffered,
             error: None,
+            timeout: None,
         }
     }
 

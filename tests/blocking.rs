@@ -527,11 +527,48 @@ fn blocking_read_timeout_on_a_silent_stream() {
     let started = Instant::now();
     let mut frames = logs.frames();
     match frames.next() {
-        Some(Err(Error::Timeout { which: "read", .. })) => {}
+        Some(Err(Error::Timeout {
+            which: berth::TimeoutKind::Read,
+            ..
+        })) => {}
         other => panic!("a read timeout, not {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(frames.next().is_none(), "the stream ends after its error");
+}
+
+/// One call's own timeout in place of the client's (120 s here): a wait longer than it
+/// fails with a call timeout, and the client goes on.
+#[test]
+fn blocking_timeout_for_one_call() {
+    let Some(client) = docker() else { return };
+    let cleanup = Cleanup::new_at(client.endpoint());
+    let id = create(&client, &cleanup, &["sleep", "30"], Default::default());
+    start(&client, &id);
+    let started = Instant::now();
+    let error = client
+        .invoke_with(
+            containers::ContainerWait {
+                id,
+                ..Default::default()
+            },
+            &berth::CallOptions::default().timeout(Duration::from_millis(300)),
+        )
+        .expect_err("the container sleeps 30 s");
+    assert!(
+        matches!(
+            &error,
+            Error::Timeout {
+                which: berth::TimeoutKind::Call,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    client
+        .invoke(_ping::SystemPing {})
+        .expect("the client goes on");
 }
 
 /// Clones of one client called from several threads at once.

@@ -920,7 +920,7 @@ async fn a_connect_timeout_is_on_by_default() {
         matches!(
             error,
             Error::Timeout {
-                which: "connect",
+                which: berth::TimeoutKind::Connect,
                 ..
             }
         ),

@@ -66,7 +66,7 @@ fn one_client_serves_runtime_after_runtime() {
     };
     drop(setup);
     let fds_start = common::report::open_fds();
-    CLIENT.set(client).ok().expect("set once");
+    assert!(CLIENT.set(client).is_ok(), "set once");
 
     let failures = AtomicUsize::new(0);
     let first_failure = OnceLock::new();

@@ -75,7 +75,7 @@ async fn connect_timeout_fires() {
             operation,
             which,
         } => {
-            assert_eq!(*which, "connect", "{error}");
+            assert_eq!(*which, berth::TimeoutKind::Connect, "{error}");
             assert_eq!(endpoint, &format!("http://{addr}"));
             assert_eq!(operation, "SystemPing");
         }
@@ -127,7 +127,7 @@ async fn read_timeout_fires() {
         Error::Timeout {
             which, endpoint, ..
         } => {
-            assert_eq!(*which, "read", "{error}");
+            assert_eq!(*which, berth::TimeoutKind::Read, "{error}");
             assert_eq!(endpoint, &format!("http://{addr}"));
         }
         other => panic!("expected a read timeout, got {other:?}"),
@@ -144,7 +144,13 @@ async fn read_timeout_fires() {
         .await
         .expect_err("the server never answers");
     assert!(
-        matches!(&error, Error::Timeout { which: "read", .. }),
+        matches!(
+            &error,
+            Error::Timeout {
+                which: berth::TimeoutKind::Read,
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -167,7 +173,7 @@ async fn call_timeout_fires() {
         Error::Timeout {
             which, operation, ..
         } => {
-            assert_eq!(*which, "call", "{error}");
+            assert_eq!(*which, berth::TimeoutKind::Call, "{error}");
             assert_eq!(operation, "SystemPing");
         }
         other => panic!("expected a call timeout, got {other:?}"),
@@ -184,7 +190,13 @@ async fn call_timeout_fires() {
         .await
         .expect_err("the server never answers");
     assert!(
-        matches!(&error, Error::Timeout { which: "call", .. }),
+        matches!(
+            &error,
+            Error::Timeout {
+                which: berth::TimeoutKind::Call,
+                ..
+            }
+        ),
         "{error:?}"
     );
 
@@ -198,7 +210,13 @@ async fn call_timeout_fires() {
         .unwrap();
     let error = client.invoke(_ping::SystemPing {}).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Timeout { which: "call", .. }),
+        matches!(
+            &error,
+            Error::Timeout {
+                which: berth::TimeoutKind::Call,
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -229,7 +247,10 @@ async fn a_read_timeout_between_stream_chunks() {
     )
     .await;
     match item {
-        Some(Err(Error::Timeout { which: "read", .. })) => {}
+        Some(Err(Error::Timeout {
+            which: berth::TimeoutKind::Read,
+            ..
+        })) => {}
         other => panic!("expected a read timeout item, got {other:?}"),
     }
 }
@@ -247,12 +268,13 @@ async fn connection_refused_names_the_endpoint() {
         .await
         .expect_err("nothing listens");
     match &error {
-        Error::Connect { endpoint, .. } => assert_eq!(endpoint, &format!("http://{addr}")),
+        // As written: tcp://, not the http:// it means.
+        Error::Connect { endpoint, .. } => assert_eq!(endpoint, &format!("tcp://{addr}")),
         other => panic!("expected Error::Connect, got {other:?}"),
     }
     let text = error.to_string();
     assert!(
-        text.starts_with(&format!("cannot connect to http://{addr}: ")),
+        text.starts_with(&format!("cannot connect to tcp://{addr}: ")),
         "{text}"
     );
     assert!(
@@ -654,4 +676,74 @@ async fn an_upgrade_keeps_the_bytes_that_came_with_its_head() {
         .await
         .expect("bounded");
     assert!(end.is_none(), "the output ends with stdin closed: {end:?}");
+}
+
+/// One call's own timeout, on the real engine: a wait longer than it fails with a call
+/// timeout while the client has none, the client's next call is unaffected; and a client
+/// whose calls may take 1 ms still learns the server's versions (the probe's limit is its
+/// own), the call then failing on its own limit.
+#[tokio::test]
+async fn a_timeout_for_one_call() {
+    let Some(client) = common::docker().await else {
+        return;
+    };
+    use berth::docker::v1_41::containers;
+    let cleanup = common::Cleanup::new(&client);
+    let created = client
+        .invoke(containers::ContainerCreate {
+            name: Some(common::unique("slow")),
+            body: berth::docker::v1_41::models::ContainerCreateBody {
+                image: Some(common::test_image()),
+                cmd: Some(vec!["sleep".into(), "30".into()]),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerCreate");
+    cleanup.container(&created.id);
+    client
+        .invoke(containers::ContainerStart {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerStart");
+    let short = berth::CallOptions::default().timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let error = client
+        .invoke_with(
+            containers::ContainerWait {
+                id: created.id.clone(),
+                ..Default::default()
+            },
+            &short,
+        )
+        .await
+        .expect_err("the container sleeps 30 s");
+    assert!(
+        matches!(&error, Error::Timeout { which: berth::TimeoutKind::Call, operation, .. } if operation == "ContainerWait"),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    client
+        .invoke(_ping::SystemPing {})
+        .await
+        .expect("the next call has no limit of its own");
+
+    let hasty = Client::builder(common::docker_uri())
+        .timeout(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let _ = hasty.invoke(_ping::SystemPing {}).await;
+    let server = hasty
+        .server_version()
+        .await
+        .expect("the probe is not held to the calls' 1 ms");
+    assert!(!server.api_version.is_empty());
+    let relaxed = berth::CallOptions::default().timeout(Duration::from_secs(30));
+    hasty
+        .invoke_with(_ping::SystemPing {}, &relaxed)
+        .await
+        .expect("its own limit replaces the client's");
 }

@@ -256,7 +256,8 @@ async fn strict_refuses_a_module_newer_than_the_server_before_sending() {
             other => panic!("expected UnsupportedVersion, got {other:?}"),
         }
         assert!(
-            error.to_string().contains("is not supported by the server"),
+            error.to_string().contains("is not supported by the server")
+                && error.to_string().contains("or VersionPolicy::Negotiate"),
             "{error}"
         );
     }
@@ -381,25 +382,39 @@ async fn a_module_older_than_the_servers_minimum_fails_under_every_checking_poli
     );
 }
 
+/// The probe has its own limit, apart from the calls' (a 1 ms call timeout does not make
+/// the probe fail), and its timeout names it.
 #[tokio::test]
-async fn the_version_probe_is_named_in_the_errors_it_causes() {
+async fn the_version_probe_has_its_own_limit_and_is_named_in_its_errors() {
     let (uri, _requests) = local_server("").await;
     let client = Client::builder(&uri)
-        .timeout(Duration::from_millis(200))
+        .timeout(Duration::from_secs(3600))
+        .probe_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
+    let started = Instant::now();
     let error = client
         .invoke(v1_41::containers::ContainerList::default())
         .await
         .expect_err("the server never answers");
     assert!(
-        matches!(&error, Error::Timeout { which: "call", .. }),
+        started.elapsed() < Duration::from_secs(10),
+        "the probe's limit"
+    );
+    assert!(
+        matches!(
+            &error,
+            Error::Timeout {
+                which: berth::TimeoutKind::Probe,
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(
         error
             .to_string()
-            .starts_with("ContainerList (version probe: GET /version): call timeout"),
+            .starts_with("ContainerList (version probe: GET /version): version probe timeout"),
         "{error}"
     );
 }
@@ -552,7 +567,13 @@ async fn write_timeout_fires_when_the_engine_takes_no_bytes() {
         .await
         .expect_err("nobody reads the body");
     assert!(
-        matches!(&error, Error::Timeout { which: "write", .. }),
+        matches!(
+            &error,
+            Error::Timeout {
+                which: berth::TimeoutKind::Write,
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(

@@ -112,6 +112,23 @@ impl Client {
         Ok(output.into_blocking(self))
     }
 
+    /// [`Client::invoke`](Self::invoke) with options of this call's own (a timeout): see
+    /// [`CallOptions`](crate::CallOptions).
+    pub fn invoke_with<O>(
+        &self,
+        operation: O,
+        options: &crate::CallOptions,
+    ) -> crate::Result<<O::Output as IntoBlocking>::Blocking>
+    where
+        O: Operation,
+        O::Output: IntoBlocking,
+    {
+        let output = self
+            .runtime
+            .block_on(O::INFO.id, self.client.invoke_with(operation, options))??;
+        Ok(output.into_blocking(self))
+    }
+
     /// Sends filled request parts through the one request pipeline: see
     /// [`crate::Client::execute`].
     pub fn execute(&self, parts: RequestParts) -> crate::Result<super::RawResponse> {

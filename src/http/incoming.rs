@@ -16,6 +16,7 @@ use tokio::time::{Instant, Sleep};
 use super::outgoing::Upload;
 use super::pool::{Lease, Pool};
 use super::{Failure, HttpError, Timeouts};
+use crate::error::TimeoutKind;
 
 pub(crate) struct Body {
     incoming: Option<hyper::body::Incoming>,
@@ -143,7 +144,7 @@ impl Body {
                             self.timer = None;
                             self.state = State::Uploading;
                         }
-                        Poll::Pending => return self.poll_timer(cx, "read"),
+                        Poll::Pending => return self.poll_timer(cx, TimeoutKind::Read),
                     }
                 }
                 State::Uploading => {
@@ -172,7 +173,9 @@ impl Body {
                                 }
                                 if Instant::now() >= Instant::from_std(upload.stall_deadline(limit))
                                 {
-                                    return Poll::Ready(Some(Err(HttpError::Timeout("write"))));
+                                    return Poll::Ready(Some(Err(HttpError::Timeout(
+                                        TimeoutKind::Write,
+                                    ))));
                                 }
                             }
                             None => return Poll::Pending,
@@ -193,7 +196,7 @@ impl Body {
     fn poll_timer(
         &mut self,
         cx: &mut Context<'_>,
-        which: &'static str,
+        which: TimeoutKind,
     ) -> Poll<Option<Result<Bytes, HttpError>>> {
         let Some(limit) = self.timeouts.read else {
             return Poll::Pending;

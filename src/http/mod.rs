@@ -29,6 +29,7 @@ use outgoing::Upload;
 pub(crate) use outgoing::{BoxError, ChunkStream, Outgoing};
 use pool::{Checkout, Lease, Pool};
 
+use crate::error::TimeoutKind;
 use crate::socket::Target;
 
 /// The largest read buffer of a connection, so the largest answer head: a longer head is
@@ -47,7 +48,7 @@ pub(crate) enum HttpError {
     /// TLS failed (the handshake, or the engine's alert later), in words.
     Tls(String),
     /// A timeout fired: `connect`, `read` or `write`.
-    Timeout(&'static str),
+    Timeout(TimeoutKind),
     /// The streamed request body failed, or was not sent whole.
     Upload(String),
     /// Anything else on an open connection: closed early, a malformed or oversized answer.
@@ -244,7 +245,7 @@ impl Http {
         let upgraded = match self.timeouts.read {
             Some(limit) => tokio::time::timeout(limit, on_upgrade)
                 .await
-                .map_err(|_| HttpError::Timeout("read"))?,
+                .map_err(|_| HttpError::Timeout(TimeoutKind::Read))?,
             None => on_upgrade.await,
         }
         .map_err(|e| self.failure().hyper(e, None))?;
@@ -338,7 +339,7 @@ impl Http {
         };
         tokio::time::timeout(self.connect_timeout, connect)
             .await
-            .map_err(|_| HttpError::Timeout("connect"))?
+            .map_err(|_| HttpError::Timeout(TimeoutKind::Connect))?
     }
 
     fn failure(&self) -> Failure {
@@ -355,20 +356,25 @@ pub(crate) fn head_deadline(
     timeouts: Timeouts,
     upload: Option<&Upload>,
     sent: Option<Instant>,
-) -> Option<(Instant, &'static str)> {
+) -> Option<(Instant, TimeoutKind)> {
     match upload {
         Some(upload) => match upload.outcome() {
-            None => timeouts.write.map(|t| (upload.stall_deadline(t), "write")),
-            Some((at, _)) => timeouts.read.map(|t| (at + t, "read")),
+            None => timeouts
+                .write
+                .map(|t| (upload.stall_deadline(t), TimeoutKind::Write)),
+            Some((at, _)) => timeouts.read.map(|t| (at + t, TimeoutKind::Read)),
         },
-        None => timeouts.read.zip(sent).map(|(t, sent)| (sent + t, "read")),
+        None => timeouts
+            .read
+            .zip(sent)
+            .map(|(t, sent)| (sent + t, TimeoutKind::Read)),
     }
 }
 
 enum Waited {
     /// Boxed: it carries the request, and failing is the rare path.
     Failed(Box<hyper::client::conn::TrySendError<Request>>),
-    Timeout(&'static str),
+    Timeout(TimeoutKind),
 }
 
 /// A connection handed over by a 101 (attach, exec start): the bytes that came with the
