@@ -387,16 +387,12 @@ impl Client {
         if span.is_disabled() {
             return self.execute_untraced(parts).await;
         }
-        let started = std::time::Instant::now();
-        let answer = self.execute_untraced(parts).instrument(span.clone()).await;
-        match &answer {
-            Ok(response) => span.record("status", response.status),
-            Err(error) => match error.status() {
-                Some(status) => span.record("status", status),
-                None => span.record("error", error.kind()),
-            },
-        };
-        span.record("duration_us", started.elapsed().as_micros() as u64);
+        let mut answer = traced(&span, self.execute_untraced(parts)).await;
+        if let Ok(response) = &mut answer {
+            // The answer's later errors (an error item in its stream, a body that does not
+            // decode) are recorded on it too; it closes when the answer is dropped.
+            response.span = span;
+        }
         answer
     }
 
@@ -494,6 +490,7 @@ impl Client {
             AnswerBody::Upgraded(io) => {
                 let upgraded = Upgraded::hijacked(io, operation.to_string());
                 return Ok(RawResponse {
+                    span: tracing::Span::none(),
                     operation: name,
                     status,
                     headers,
@@ -546,6 +543,7 @@ impl Client {
             ))
         };
         Ok(RawResponse {
+            span: tracing::Span::none(),
             operation: name,
             status,
             headers,
@@ -615,7 +613,15 @@ impl Client {
                 let mut parts = RequestParts::raw(Method::Get, "/version");
                 parts.operation = operation.into();
                 parts.timeout = Some((self.inner.probe_timeout, crate::TimeoutKind::Probe));
-                match self.send_parts(parts, "").await {
+                // A span of its own, inside the first call's: its time is not the call's.
+                let span = tracing::debug_span!(
+                    "berth.probe",
+                    endpoint = &*self.inner.endpoint,
+                    status = tracing::field::Empty,
+                    error = tracing::field::Empty,
+                    duration_us = tracing::field::Empty,
+                );
+                match traced(&span, self.send_parts(parts, "")).await {
                     Ok(response) => Ok(response.json::<ServerVersion>().unwrap_or_default()),
                     Err(Error::Api(_)) => Ok(ServerVersion::default()),
                     Err(e) => Err(e),
@@ -632,6 +638,24 @@ impl Client {
             which,
         }
     }
+}
+
+/// Runs a request in `span`, recording its status (or error kind) and duration.
+async fn traced(
+    span: &tracing::Span,
+    request: impl std::future::Future<Output = crate::Result<RawResponse>>,
+) -> crate::Result<RawResponse> {
+    let started = std::time::Instant::now();
+    let answer = request.instrument(span.clone()).await;
+    match &answer {
+        Ok(response) => span.record("status", response.status),
+        Err(error) => match error.status() {
+            Some(status) => span.record("status", status),
+            None => span.record("error", error.kind()),
+        },
+    };
+    span.record("duration_us", started.elapsed().as_micros() as u64);
+    answer
 }
 
 /// A raw request being built; see [`Client::request`].

@@ -70,6 +70,9 @@ pub struct RawResponse {
     pub(crate) status: u16,
     pub(crate) headers: Headers,
     pub(crate) body: ResponseBody,
+    /// The call's `berth.call` span (none when tracing is off): an error met in the
+    /// answer after its head is recorded on it.
+    pub(crate) span: tracing::Span,
 }
 
 impl std::fmt::Debug for RawResponse {
@@ -117,18 +120,27 @@ impl RawResponse {
     /// The body as `T`; a failure names the field path and keeps the body.
     pub fn json<T: DeserializeOwned>(self) -> crate::Result<T> {
         let body = self.buffered();
-        decode_json(&self.operation, &body)
+        self.recorded(decode_json(&self.operation, &body))
+    }
+
+    /// `result`, its error recorded on the call's span.
+    pub(crate) fn recorded<T>(&self, result: crate::Result<T>) -> crate::Result<T> {
+        if let Err(error) = &result {
+            self.span.record("error", error.kind());
+        }
+        result
     }
 
     /// The body as text.
     pub fn text(self) -> crate::Result<String> {
         let body = self.buffered();
-        String::from_utf8(Vec::from(body.clone())).map_err(|e| Error::Decode {
-            operation: self.operation.into_owned(),
+        let text = String::from_utf8(Vec::from(body.clone())).map_err(|e| Error::Decode {
+            operation: self.operation.to_string(),
             path: String::new(),
             message: e.to_string(),
             body,
-        })
+        });
+        self.recorded(text)
     }
 
     /// No body is expected; whatever came is ignored, unless it holds an error item (a
@@ -138,11 +150,11 @@ impl RawResponse {
         let body = self.buffered();
         for line in body.split(|b| *b == b'\n') {
             if let Some(message) = crate::stream::error_item(line) {
-                return Err(Error::Stream {
-                    operation: self.operation.into_owned(),
+                return self.recorded(Err(Error::Stream {
+                    operation: self.operation.to_string(),
                     message,
                     raw: body.slice_ref(line),
-                });
+                }));
             }
         }
         Ok(())
@@ -160,11 +172,12 @@ impl RawResponse {
     /// The body as it comes; its [`operation`](ByteStream::operation) is this answer's.
     pub fn into_byte_stream(self) -> ByteStream {
         let operation = self.operation.into_owned();
-        match self.body {
-            ResponseBody::Streaming(stream) => stream.named(operation),
-            ResponseBody::Buffered(bytes) => ByteStream::once(bytes).named(operation),
-            ResponseBody::Upgraded(_) => ByteStream::once(Bytes::new()).named(operation),
-        }
+        let stream = match self.body {
+            ResponseBody::Streaming(stream) => stream,
+            ResponseBody::Buffered(bytes) => ByteStream::once(bytes),
+            ResponseBody::Upgraded(_) => ByteStream::once(Bytes::new()),
+        };
+        stream.named(operation).in_span(self.span)
     }
 
     pub fn into_json_lines<T: DeserializeOwned>(self) -> JsonLines<T> {
@@ -231,6 +244,7 @@ mod tests {
 
     fn answered(body: &'static str) -> RawResponse {
         RawResponse {
+            span: tracing::Span::none(),
             operation: "PluginPush".into(),
             status: 200,
             headers: Headers::new(http::HeaderMap::new()),

@@ -1,6 +1,8 @@
 //! The `berth.call` span of every call, seen by a subscriber of the test's own, against the
 //! real dockerd: its fields say the operation, method, path template, status (or error
-//! kind) and duration, and nothing of what was sent: no credential reaches it.
+//! kind) and duration, and nothing of what was sent: no credential reaches it. A failure
+//! the engine reports inside a 200's stream is recorded on the call's span when the stream
+//! is read; the version probe is a `berth.probe` span inside the first call's.
 
 #![cfg(feature = "docker-v1_41")]
 
@@ -40,7 +42,11 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Spans {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = Fields::new();
         attrs.record(&mut Collect(&mut fields));
-        ctx.span(id).unwrap().extensions_mut().insert(fields);
+        let span = ctx.span(id).unwrap();
+        if let Some(parent) = span.parent() {
+            fields.insert("parent".into(), parent.name().into());
+        }
+        span.extensions_mut().insert(fields);
     }
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let span = ctx.span(id).unwrap();
@@ -67,6 +73,7 @@ async fn every_call_is_a_span_with_its_outcome_and_no_secret() {
         tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
 
     client.invoke(_ping::SystemPing::default()).await.unwrap();
+    let pushed = failed_push(&client).await;
     let missing = common::unique("no-such-container");
     let error = client
         .invoke(containers::ContainerInspect {
@@ -113,7 +120,20 @@ async fn every_call_is_a_span_with_its_outcome_and_no_secret() {
     );
     assert_eq!(inspect["status"], "404");
     assert!(of("ImageCreate").contains_key("duration_us"));
-    // The version probe runs inside the first call's span, not as a call of its own.
+    // The push answered 200, then an error item: the span says both.
+    let push = of("ImagePush");
+    assert_eq!(push["status"], "200", "{push:?}");
+    assert_eq!(push["error"], "Stream", "{push:?} ({pushed})");
+    // The version probe is a span of its own, inside the first call's, not a call.
+    let probes: Vec<&Fields> = spans
+        .iter()
+        .filter(|(name, _)| name == "berth.probe")
+        .map(|(_, fields)| fields)
+        .collect();
+    assert_eq!(probes.len(), 1, "one probe per client: {spans:?}");
+    assert_eq!(probes[0]["parent"], "berth.call", "{probes:?}");
+    assert_eq!(probes[0]["status"], "200", "{probes:?}");
+    assert!(probes[0].contains_key("duration_us"), "{probes:?}");
     assert!(
         calls
             .iter()
@@ -132,4 +152,43 @@ async fn every_call_is_a_span_with_its_outcome_and_no_secret() {
             );
         }
     }
+}
+
+/// Pushes the test image, tagged for the test registry, with a wrong password: dockerd
+/// answers 200, then ends the progress with an error item. Gives the error as text.
+async fn failed_push(client: &berth::Client) -> String {
+    let repo = format!("{}/{}", common::registry(), common::unique("span-push"));
+    client
+        .invoke(images::ImageTag {
+            name: common::test_image(),
+            repo: Some(repo.clone()),
+            tag: Some("v1".into()),
+        })
+        .await
+        .expect("ImageTag");
+    let wrong = RegistryAuth::password(
+        common::registry_user(),
+        "not-the-password",
+        common::registry(),
+    );
+    let answer = client
+        .invoke(images::ImagePush {
+            name: repo.clone(),
+            tag: Some("v1".into()),
+            x_registry_auth: wrong,
+        })
+        .await
+        .expect("dockerd answers 200 before it tries the registry");
+    let error = common::within(60, "push progress", answer.collect_all())
+        .await
+        .expect_err("a wrong password");
+    assert!(matches!(error, berth::Error::Stream { .. }), "{error:?}");
+    client
+        .invoke(images::ImageDelete {
+            name: format!("{repo}:v1"),
+            ..Default::default()
+        })
+        .await
+        .expect("ImageDelete");
+    error.to_string()
 }

@@ -20,6 +20,8 @@ pub struct ByteStream {
     /// [`JsonLines`](super::JsonLines) name it in their errors.
     context: String,
     failed: bool,
+    /// The call's `berth.call` span: an error met while reading is recorded on it.
+    span: tracing::Span,
 }
 
 impl ByteStream {
@@ -28,7 +30,20 @@ impl ByteStream {
             inner,
             context,
             failed: false,
+            span: tracing::Span::none(),
         }
+    }
+
+    /// The span of the call these bytes answer.
+    pub(crate) fn in_span(mut self, span: tracing::Span) -> ByteStream {
+        self.span = span;
+        self
+    }
+
+    /// Records on the call's span an error met in its answer (a stream's error item, a
+    /// line that does not decode).
+    pub(crate) fn record_error(&self, error: &Error) {
+        self.span.record("error", error.kind());
     }
 
     /// Bytes from any source (a file, a saved log, a test's chunks) under the name of the
@@ -140,9 +155,10 @@ impl Stream for ByteStream {
             return Poll::Ready(None);
         }
         let item = self.inner.as_mut().poll_next(cx);
-        if let Poll::Ready(Some(Err(_))) = item {
+        if let Poll::Ready(Some(Err(error))) = &item {
             // Whatever the source would say next follows a failure: not part of the body.
             self.failed = true;
+            self.record_error(error);
         }
         item
     }

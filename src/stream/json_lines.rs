@@ -133,14 +133,18 @@ impl<T: DeserializeOwned> JsonLines<T> {
     }
 
     fn decode(&self, line: Bytes) -> crate::Result<T> {
-        if let Some(message) = error_item(&line) {
-            return Err(Error::Stream {
+        let decoded = match error_item(&line) {
+            Some(message) => Err(Error::Stream {
                 operation: self.operation.clone(),
                 message,
                 raw: line,
-            });
+            }),
+            None => crate::response::decode_json(&self.operation, &line),
+        };
+        if let Err(error) = &decoded {
+            self.body.record_error(error);
         }
-        crate::response::decode_json(&self.operation, &line)
+        decoded
     }
 
     /// The next complete, non-blank line in the buffer, without its line ending.
