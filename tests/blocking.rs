@@ -245,6 +245,49 @@ fn blocking_build_with_progress() {
     assert_eq!(image.id, built, "{output}");
 }
 
+/// A build from a directory with the blocking client: `.dockerignore` honoured (the
+/// ignored file is not in the context), the Dockerfile found, the tar streamed as it is made.
+#[test]
+fn blocking_build_from_a_directory() {
+    let Some(client) = docker() else { return };
+    let cleanup = Cleanup::new_at(client.endpoint());
+    let tag = format!("berth-it/{}:latest", common::unique("build-dir"));
+    cleanup.image(tag.clone());
+    let dir = std::env::temp_dir().join(common::unique("blocking-context"));
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(dir.join("app/kept.txt"), "kept").unwrap();
+    std::fs::write(dir.join("secret.env"), "TOKEN=hunter2").unwrap();
+    std::fs::write(dir.join(".dockerignore"), "secret.env\n").unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY . /ctx\nRUN test -f /ctx/app/kept.txt && test ! -e /ctx/secret.env && echo context-ok\n",
+            common::test_image()
+        ),
+    )
+    .unwrap();
+    let context =
+        berth::build_context::BuildContext::from_dir_blocking(&dir).expect("the context opens");
+    let progress = client
+        .invoke(build::ImageBuild {
+            t: Some(tag.clone()),
+            dockerfile: Some(context.dockerfile().to_string()),
+            forcerm: Some(true),
+            body: Some(context.into_body()),
+            ..Default::default()
+        })
+        .expect("the build starts");
+    let mut output = String::new();
+    for item in progress {
+        output.push_str(item.expect("a build item").stream.as_deref().unwrap_or(""));
+    }
+    assert!(output.contains("context-ok"), "{output}");
+    client
+        .invoke(images::ImageInspect { name: tag })
+        .expect("the built image");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A container printing lines while its logs are followed: frames until it ends, stdout
 /// and stderr apart.
 #[test]

@@ -121,6 +121,21 @@ impl BuildContextOptions {
             .await
             .map_err(io::Error::other)?
     }
+
+    /// [`from_dir`](Self::from_dir) for a program without `async` (the blocking client):
+    /// opens the context on the calling thread. The body is the same stream, made as the
+    /// blocking client sends it.
+    ///
+    /// ```no_run
+    /// # fn demo() -> std::io::Result<()> {
+    /// let context = berth::build_context::BuildContext::options()
+    ///     .dockerfile("ci/Dockerfile")
+    ///     .from_dir_blocking("./app")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_dir_blocking(self, dir: impl AsRef<Path>) -> io::Result<BuildContext> {
+        open(dir.as_ref(), self.dockerfile.as_deref())
+    }
 }
 
 /// A context directory ready to be sent: its resolved root, the Dockerfile's path inside it
@@ -149,6 +164,30 @@ impl BuildContext {
     /// ```
     pub async fn from_dir(dir: impl AsRef<Path>) -> io::Result<BuildContext> {
         BuildContextOptions::new().from_dir(dir).await
+    }
+
+    /// Opens `dir` on the calling thread, for the blocking client: see
+    /// [`BuildContextOptions::from_dir_blocking`].
+    ///
+    /// ```no_run
+    /// # #[cfg(all(feature = "blocking", feature = "docker-v1_55"))]
+    /// # fn demo(docker: berth::blocking::Client) -> berth::Result<()> {
+    /// use berth::build_context::BuildContext;
+    /// use berth::docker::v1_55::build::ImageBuild;
+    /// let context = BuildContext::from_dir_blocking("./app")?;
+    /// let progress = docker.invoke(ImageBuild {
+    ///     t: Some("app:latest".into()),
+    ///     dockerfile: Some(context.dockerfile().to_string()),
+    ///     body: Some(context.into_body()),
+    ///     ..Default::default()
+    /// })?;
+    /// for item in progress {
+    ///     print!("{}", item?.stream.unwrap_or_default());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn from_dir_blocking(dir: impl AsRef<Path>) -> io::Result<BuildContext> {
+        BuildContextOptions::new().from_dir_blocking(dir)
     }
 
     /// Options, to open a directory with a Dockerfile elsewhere than at its root.
