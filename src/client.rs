@@ -474,7 +474,16 @@ impl Client {
             kind,
             success,
         } = request;
-        let upgrade = kind == ResponseKind::Upgrade;
+        let upgrade = matches!(kind, ResponseKind::Upgrade | ResponseKind::WebSocket);
+        // The accept key the engine must answer a WebSocket handshake with.
+        let websocket_key = (kind == ResponseKind::WebSocket)
+            .then(|| {
+                request
+                    .headers()
+                    .get(http::header::SEC_WEBSOCKET_KEY)
+                    .cloned()
+            })
+            .flatten();
         let Answer {
             status,
             headers,
@@ -488,6 +497,18 @@ impl Client {
         let headers = Headers::new(headers);
         let body = match body {
             AnswerBody::Upgraded(io) => {
+                if let Some(key) = &websocket_key {
+                    let accept = headers.get("sec-websocket-accept").unwrap_or_default();
+                    if !crate::stream::accepts(key.as_bytes(), accept.as_bytes()) {
+                        return Err(Error::UnexpectedStatus {
+                            operation: operation.to_string(),
+                            status,
+                            body: bytes::Bytes::from(format!(
+                                "a WebSocket handshake answered with Sec-WebSocket-Accept {accept:?}, not the key's"
+                            )),
+                        });
+                    }
+                }
                 let upgraded = Upgraded::hijacked(io, operation.to_string());
                 return Ok(RawResponse {
                     span: tracing::Span::none(),

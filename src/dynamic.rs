@@ -33,6 +33,8 @@ pub enum Answer {
     JsonLines(JsonLines<Value>),
     Frames(Multiplexed),
     Upgraded(Upgraded),
+    /// Attach over WebSocket (feature `websocket` for its messages).
+    WebSocket(crate::WebSocket),
 }
 
 /// An answer decoded as berth's typed answer and written back as JSON (each version
@@ -68,6 +70,7 @@ impl std::fmt::Debug for Answer {
             Answer::JsonLines(lines) => tuple("JsonLines", lines),
             Answer::Frames(frames) => tuple("Frames", frames),
             Answer::Upgraded(upgraded) => tuple("Upgraded", upgraded),
+            Answer::WebSocket(socket) => tuple("WebSocket", socket),
         }
     }
 }
@@ -124,6 +127,7 @@ impl Client {
             ResponseKind::JsonLines => Answer::JsonLines(response.into_json_lines()),
             ResponseKind::Frames => Answer::Frames(response.into_multiplexed()),
             ResponseKind::Upgrade => Answer::Upgraded(response.into_upgraded()?),
+            ResponseKind::WebSocket => Answer::WebSocket(response.into_websocket()?),
         })
     }
 }

@@ -90,7 +90,15 @@ pub use request::{Body, ParamValue, RequestParts};
 pub use response::{Headers, RawResponse};
 pub use socket::ssh::{SshOptions, SshTarget};
 pub use socket::{Endpoint, TlsMaterial};
-pub use stream::{ByteStream, Frame, FrameStream, JsonLines, Multiplexed, StreamKind, Upgraded};
+pub use stream::{
+    ByteStream, Frame, FrameStream, JsonLines, Multiplexed, StreamKind, Upgraded, WebSocket,
+};
+
+/// What goes over [`WebSocket`] attach (feature `websocket`): tungstenite's messages.
+#[cfg(feature = "websocket")]
+pub mod websocket {
+    pub use tokio_tungstenite::tungstenite::Message;
+}
 pub use tables::{
     ApiInfo, BodyInfo, Method, OperationInfo, ParamEncoding, ParamInfo, ParamLocation, ResponseKind,
 };

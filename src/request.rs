@@ -403,6 +403,22 @@ pub(crate) fn build_request(parts: RequestParts, prefix: &str) -> Result<Built, 
         headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
         headers.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
     }
+    if parts.response == ResponseKind::WebSocket {
+        let key = crate::stream::handshake_key()?;
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
+        headers.insert(
+            header::SEC_WEBSOCKET_KEY,
+            HeaderValue::from_str(&key).map_err(|e| e.to_string())?,
+        );
+        // dockerd's WebSocket server (golang.org/x/net/websocket) refuses a handshake
+        // without an Origin.
+        headers.insert(header::ORIGIN, HeaderValue::from_static("http://localhost"));
+    }
     Ok(Built {
         request,
         kind: parts.response,

@@ -188,6 +188,19 @@ impl RawResponse {
         Multiplexed::new(self.into_byte_stream())
     }
 
+    /// The WebSocket the engine accepted (attach over WebSocket); an answer that did not
+    /// switch protocols is an error keeping its body.
+    pub fn into_websocket(self) -> crate::Result<crate::WebSocket> {
+        match self.body {
+            ResponseBody::Upgraded(upgraded) => Ok(crate::WebSocket::client(upgraded)),
+            _ => Err(Error::UnexpectedStatus {
+                operation: self.operation.to_string(),
+                status: self.status,
+                body: self.buffered(),
+            }),
+        }
+    }
+
     pub fn into_upgraded(self) -> crate::Result<Upgraded> {
         match self.body {
             ResponseBody::Upgraded(upgraded) => Ok(upgraded),

@@ -176,4 +176,6 @@ pub enum ResponseKind {
     Frames,
     /// A hijacked bidirectional connection.
     Upgrade,
+    /// A WebSocket connection (attach over WebSocket; feature `websocket`).
+    WebSocket,
 }

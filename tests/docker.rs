@@ -1467,3 +1467,64 @@ async fn the_newest_module_types_what_an_older_engine_sends() {
         settings.extra
     );
 }
+
+/// Attach over WebSocket (feature `websocket`), on the unix socket and over mTLS: a line
+/// sent as a message reaches the container's stdin, its answer comes back as messages.
+#[cfg(feature = "websocket")]
+#[tokio::test]
+async fn docker_attach_over_websocket() {
+    use berth::websocket::Message;
+    let Some(unix) = common::docker().await else {
+        return;
+    };
+    let Some(tls) = common::docker_tls().await else {
+        return;
+    };
+    for client in [unix, tls] {
+        let cleanup = Cleanup::new(&client);
+        let id = create(
+            &client,
+            &cleanup,
+            &common::unique("ws"),
+            &["sh", "-c", "read line; echo got:$line"],
+            models::ContainerCreateBody {
+                open_stdin: Some(true),
+                ..Default::default()
+            },
+        )
+        .await;
+        start(&client, &id).await;
+        let mut socket = client
+            .invoke(containers::ContainerAttachWebsocket {
+                id: id.clone(),
+                stream: Some(true),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", client.endpoint()));
+        socket
+            .send(Message::text("hello from berth\n"))
+            .await
+            .expect("a message to stdin");
+        let mut output = Vec::new();
+        while let Some(message) = within(30, "websocket output", socket.next_message()).await {
+            match message.expect("a message") {
+                Message::Text(text) => output.extend_from_slice(text.as_bytes()),
+                Message::Binary(bytes) => output.extend_from_slice(&bytes),
+                Message::Close(_) => break,
+                _ => {}
+            }
+            if output.ends_with(b"\n") {
+                break;
+            }
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&output),
+            "got:hello from berth\n",
+            "{}",
+            client.endpoint()
+        );
+        socket.close().await.expect("close");
+        assert_eq!(wait(&client, &id).await, 0);
+    }
+}

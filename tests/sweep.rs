@@ -581,6 +581,19 @@ async fn run_row(
                 .map_err(|_| "the hijacked stream did not end within 10 s".to_string())?
                 .map_err(|e| e.to_string())?;
         }
+        ResponseKind::WebSocket => {
+            #[allow(unused_mut)]
+            let mut socket = response.into_websocket().map_err(|e| describe(&e))?;
+            #[cfg(feature = "websocket")]
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while let Some(message) = socket.next_message().await {
+                    message.map_err(|e| describe(&e))?;
+                }
+                Ok::<(), String>(())
+            })
+            .await
+            .map_err(|_| "the WebSocket did not close within 10 s".to_string())??;
+        }
     }
     if info.response != ResponseKind::JsonLines {
         for (var, pointer) in &call.save {

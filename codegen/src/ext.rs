@@ -1,7 +1,7 @@
 //! The `x-berth-*` extensions: how `fixups` tells `lower` what the spec itself cannot say.
 
-/// On an operation: how the success body is read — `json`, `bytes`, `json-lines`, `frames`
-/// or `upgrade`. Absent means `json`.
+/// On an operation: how the success body is read — `json`, `bytes`, `json-lines`, `frames`,
+/// `upgrade` or `websocket`. Absent means `json`.
 pub const RESPONSE: &str = "x-berth-response";
 /// On an operation with `json-lines`: the schema of one line (a `$ref` object or a schema).
 pub const ITEM: &str = "x-berth-item";

@@ -625,6 +625,7 @@ impl<'a> Lowering<'a> {
             Some("bytes") => ResponseKind::Bytes,
             Some("frames") => ResponseKind::Frames,
             Some("upgrade") => ResponseKind::Upgrade,
+            Some("websocket") => ResponseKind::WebSocket,
             Some("json-lines") => {
                 let item = op.extensions.get(ext::ITEM).cloned().unwrap_or(Value::Null);
                 let ty = match serde_json::from_value::<ReferenceOr<Schema>>(item) {

@@ -280,6 +280,8 @@ pub enum ResponseKind {
     Frames,
     /// A hijacked bidirectional connection (`Upgrade: tcp`).
     Upgrade,
+    /// A WebSocket handshake, then frames (`crate::WebSocket`).
+    WebSocket,
 }
 
 impl Operation {

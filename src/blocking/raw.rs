@@ -62,6 +62,12 @@ impl Client {
             Async::JsonLines(lines) => Answer::JsonLines(lines.into_blocking(self)),
             Async::Frames(frames) => Answer::Frames(frames.into_blocking(self)),
             Async::Upgraded(upgraded) => Answer::Upgraded(upgraded.into_blocking(self)),
+            Async::WebSocket(_) => {
+                return Err(crate::Error::InvalidRequest {
+                    operation: operation.to_string(),
+                    message: "attach over WebSocket is async only: use berth::Client".into(),
+                })
+            }
         })
     }
 }

@@ -226,6 +226,7 @@ fn response(
             quote!(Ok(response.into_multiplexed())),
         ),
         ResponseKind::Upgrade => (quote!(crate::Upgraded), quote!(response.into_upgraded())),
+        ResponseKind::WebSocket => (quote!(crate::WebSocket), quote!(response.into_websocket())),
         ResponseKind::JsonLines(item) => {
             let item = ty_tokens(item, models);
             (

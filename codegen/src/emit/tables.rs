@@ -86,6 +86,7 @@ pub fn info_static(op: &Operation, name: &Ident, root: &TokenStream) -> TokenStr
             ResponseKind::JsonLines(_) => "JsonLines",
             ResponseKind::Frames => "Frames",
             ResponseKind::Upgrade => "Upgrade",
+            ResponseKind::WebSocket => "WebSocket",
         }
     );
     let success = op.success().into_iter().map(|r| r.status);

@@ -100,6 +100,11 @@ pub const FIXUPS: &[Fixup] = &[
         apply: hijacked_connections,
     },
     Fixup {
+        name: "websocket-attach",
+        reason: "dockerd 20.10 and 28.5 answer ContainerAttachWebsocket's plain GET with 400 \"not websocket protocol\": it is a WebSocket handshake (101), then frames",
+        apply: websocket_attach,
+    },
+    Fixup {
         name: "borrowed-stats-schema",
         reason: "Docker specs before v1.48 give the stats answer no schema, though dockerd's answer has not changed shape; v1.48, the first spec to describe it, lends ContainerStatsResponse",
         apply: borrowed::stats_schema,
@@ -440,6 +445,13 @@ fn hijacked_connections(document: &mut Value, _: &Context) -> usize {
             )
         })
         .map(|op| set_kind(op, "upgrade"))
+        .sum()
+}
+
+fn websocket_attach(document: &mut Value, _: &Context) -> usize {
+    operations(document)
+        .filter(|op| op_id(op) == "ContainerAttachWebsocket")
+        .map(|op| set_kind(op, "websocket"))
         .sum()
 }
 
