@@ -182,6 +182,65 @@ async fn docker_through_ssh() {
 }
 
 #[cfg(feature = "podman-v5_1_0")]
+/// Attach over WebSocket through the tunnel: the handshake and frames on berth's upgraded
+/// connection, as on the local socket.
+#[cfg(feature = "websocket")]
+#[tokio::test]
+async fn websocket_attach_through_ssh() {
+    use berth::websocket::Message;
+    let Some(client) = tunneled(&docker_socket()).await else {
+        return;
+    };
+    let cleanup = common::Cleanup::new(&client);
+    let created = client
+        .invoke(containers::ContainerCreate {
+            name: Some(common::unique("ssh-ws")),
+            body: berth::docker::v1_41::models::ContainerCreateBody {
+                image: Some(common::test_image()),
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "read line; echo got:$line".into(),
+                ]),
+                open_stdin: Some(true),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerCreate");
+    cleanup.container(&created.id);
+    client
+        .invoke(containers::ContainerStart {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ContainerStart");
+    let mut socket = client
+        .invoke(containers::ContainerAttachWebsocket {
+            id: created.id.clone(),
+            stream: Some(true),
+            ..Default::default()
+        })
+        .await
+        .expect("the WebSocket handshake through ssh");
+    socket
+        .send(Message::binary(b"through ssh\n".to_vec()))
+        .await
+        .expect("stdin");
+    let mut output = Vec::new();
+    while !output.ends_with(b"\n") {
+        match common::within(30, "websocket output", socket.next_message()).await {
+            Some(Ok(Message::Text(text))) => output.extend_from_slice(text.as_bytes()),
+            Some(Ok(Message::Binary(bytes))) => output.extend_from_slice(&bytes),
+            Some(Ok(_)) => {}
+            other => panic!("the output ended early: {other:?} after {output:?}"),
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&output), "got:through ssh\n");
+}
+
 #[tokio::test]
 async fn podman_through_ssh() {
     use berth::podman::v5_1_0::libpod;

@@ -31,6 +31,9 @@ pub struct WebSocket {
     // Without the feature no handshake is sent, so none is ever made.
     #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
     state: State,
+    /// The engine sent its close frame: what fails after it is the end, not an error.
+    #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
+    closing: bool,
 }
 
 #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
@@ -48,6 +51,7 @@ impl WebSocket {
     pub(crate) fn client(io: Upgraded) -> WebSocket {
         WebSocket {
             state: State::Accepted(io),
+            closing: false,
         }
     }
 }
@@ -89,9 +93,23 @@ mod frames {
             self.frames().await.send(message).await.map_err(failed)
         }
 
-        /// The next message from the engine; `None` once the connection is closed.
+        /// The next message from the engine; `None` once the connection is closed. dockerd
+        /// ends a finished attach with a close frame and closes its socket at once, without
+        /// waiting for the answering frame (golang.org/x/net/websocket): what fails after
+        /// that frame, or a socket closed without one, is the end.
         pub async fn next_message(&mut self) -> Option<crate::Result<Message>> {
-            Some(self.frames().await.next().await?.map_err(failed))
+            use tokio_tungstenite::tungstenite::error::ProtocolError;
+            use tokio_tungstenite::tungstenite::Error as WsError;
+            match self.frames().await.next().await? {
+                Ok(message) => {
+                    self.closing |= message.is_close();
+                    Some(Ok(message))
+                }
+                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => None,
+                Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => None,
+                Err(_) if self.closing => None,
+                Err(e) => Some(Err(failed(e))),
+            }
         }
 
         /// Closes the connection (a close frame, then the end).
