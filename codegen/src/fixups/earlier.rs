@@ -75,7 +75,7 @@ pub fn load_earlier(files: &[(String, PathBuf)]) -> Result<Vec<Earlier>, Error> 
     Ok(earlier)
 }
 
-/// A property to add: where, its schema (from the newest earlier spec that has it), and the
+/// A property to add: its schema (from the newest earlier spec that has it), and the
 /// versions whose specs have it.
 struct Removed {
     schema: Value,
@@ -113,11 +113,15 @@ pub fn removed_fields(document: &mut Value, context: &Context) -> usize {
         else {
             continue;
         };
-        let properties = schema
+        // Properties that are no map: the spec is malformed there, and the typed load
+        // after the fixups names the place.
+        let Some(properties) = schema
             .entry("properties")
             .or_insert_with(|| json!({}))
             .as_object_mut()
-            .expect("an object schema's properties are a map");
+        else {
+            continue;
+        };
         let mut added = match removed.schema {
             // A bare reference cannot carry the note: it becomes a one-part allOf.
             Value::Object(map) if map.contains_key("$ref") => {

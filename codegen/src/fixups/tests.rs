@@ -442,3 +442,31 @@ fn undeclared_answer_fields_are_declared() {
         ["application/json"]["schema"];
     assert_eq!(answer["properties"]["BuilderSize"]["format"], "int64");
 }
+
+/// A malformed schema (properties that are no map) is left for the typed load to name,
+/// not a panic of the fixup.
+#[test]
+fn earlier_versions_fields_leave_a_malformed_schema_alone() {
+    let earlier = [earlier::Earlier {
+        version: "1.41".into(),
+        document: std::sync::Arc::new(json!({ "components": { "schemas": {
+            "Odd": { "type": "object", "properties": { "Kept": { "type": "string" }, "Old": { "type": "string" } } }
+        } } })),
+    }];
+    // It shares `Kept` with the old one through its allOf part: paired, then its own
+    // properties are no map.
+    let mut d = json!({ "components": { "schemas": {
+        "Base": { "type": "object", "properties": { "Kept": { "type": "string" } } },
+        "Odd": { "allOf": [{ "$ref": "#/components/schemas/Base" }], "properties": ["not", "a", "map"] }
+    } } });
+    let context = Context {
+        engine: "docker",
+        earlier: &earlier,
+        ..Default::default()
+    };
+    apply_all(&mut d, &context);
+    assert_eq!(
+        d["components"]["schemas"]["Odd"]["properties"],
+        json!(["not", "a", "map"])
+    );
+}
