@@ -145,10 +145,8 @@ impl Pool {
     /// The most recently used idle connection of this runtime, if hyper already holds it
     /// ready; `None` also when it is not ready yet (`checkout` then waits for it).
     pub(crate) fn take_ready(&self) -> Option<Lease> {
-        let runtime = current_runtime();
         let mut idle = self.lock();
-        idle.retain(|c| !c.expired());
-        let at = idle.iter().rposition(|c| c.runtime == runtime)?;
+        let at = own_newest(&mut idle, current_runtime())?;
         if !idle[at].sender.is_ready() {
             return None;
         }
@@ -161,8 +159,7 @@ impl Pool {
         loop {
             let mut idle = {
                 let mut idle = self.lock();
-                idle.retain(|c| !c.expired());
-                let at = idle.iter().rposition(|c| c.runtime == runtime)?;
+                let at = own_newest(&mut idle, runtime)?;
                 idle.remove(at)
             };
             // Ready at once unless hyper's task is still finishing the last answer.
@@ -213,6 +210,21 @@ impl Pool {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Where the most recently used idle connection of `runtime` is, dropping the expired ones
+/// met on the way from the newest (usually none: the newest is this runtime's).
+fn own_newest(idle: &mut Vec<Idle>, runtime: RuntimeId) -> Option<usize> {
+    let mut at = idle.len();
+    while at > 0 {
+        at -= 1;
+        if idle[at].expired() {
+            idle.remove(at);
+        } else if idle[at].runtime == runtime {
+            return Some(at);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
