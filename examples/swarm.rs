@@ -1,8 +1,9 @@
 //! Swarm mode through the generated `swarm`, `services`, `tasks`, `secrets` and `configs`
 //! operations: make the local daemon a one-node swarm (advertising 127.0.0.1), run a
 //! service of the test image with a secret and a config mounted, watch its tasks reach
-//! `running`, scale it (`ServiceUpdate` with the version index), read its logs, remove
-//! everything and leave the swarm — always, even when a step failed.
+//! `running`, scale it (`ServiceUpdate` with the version index, the spec inspected and
+//! modified), relabel the config the same way, read its logs, remove everything and leave
+//! the swarm — always, even when a step failed.
 //!
 //! A daemon has one swarm: runs of this example take turns (see `support::exclusive`),
 //! and a daemon that is already part of a swarm not made by this example is left alone.
@@ -102,7 +103,7 @@ async fn with_swarm(docker: &Client) -> support::Result {
     let (secret_name, config_name) = (format!("{name}-secret"), format!("{name}-config"));
     let secret = docker
         .invoke(secrets::SecretCreate {
-            body: Some(models::SecretCreateBody {
+            body: Some(models::SecretSpec {
                 name: Some(secret_name.clone()),
                 data: Some(b64("s3cr3t-value")),
                 ..Default::default()
@@ -112,7 +113,7 @@ async fn with_swarm(docker: &Client) -> support::Result {
         .id;
     let config = docker
         .invoke(configs::ConfigCreate {
-            body: Some(models::ConfigCreateBody {
+            body: Some(models::ConfigSpec {
                 name: Some(config_name.clone()),
                 data: Some(b64("greeting = hello from a swarm config")),
                 ..Default::default()
@@ -124,6 +125,7 @@ async fn with_swarm(docker: &Client) -> support::Result {
         return Err("SecretCreate / ConfigCreate answered no id".into());
     }
     println!("created secret {secret} and config {config}");
+    relabel_config(docker, &config).await?;
 
     let result = service(docker, &name, &secret, &config).await;
 
@@ -146,7 +148,7 @@ async fn service(docker: &Client, name: &str, secret: &str, config: &str) -> sup
     let (c_name, c_uid, c_gid, c_mode) = file("/app.conf");
     let created = docker
         .invoke(services::ServiceCreate {
-            body: models::ServiceCreateBody {
+            body: models::ServiceSpec {
                 name: Some(name.to_string()),
                 task_template: Some(models::TaskSpec {
                     container_spec: Some(models::TaskSpecContainerSpec {
@@ -239,23 +241,15 @@ async fn run_service(docker: &Client, id: &str) -> support::Result {
         .version
         .and_then(|v| v.index)
         .ok_or("no version index")?;
-    let spec = current.spec.unwrap_or_default();
+    // The spec an inspect returns is the type an update takes: modify it, send it back
+    // (with what this module's spec does not name kept in `extra`, as the engine sent it).
+    let mut spec: models::ServiceSpec = current.spec.ok_or("ServiceInspect answered no spec")?;
+    spec.mode = Some(replicated(2));
     docker
         .invoke(services::ServiceUpdate {
             id: id.to_string(),
             version: version as i64,
-            body: models::ServiceUpdateBody {
-                name: spec.name,
-                labels: spec.labels,
-                task_template: spec.task_template,
-                mode: Some(replicated(2)),
-                update_config: spec.update_config,
-                rollback_config: spec.rollback_config,
-                networks: spec.networks,
-                endpoint_spec: spec.endpoint_spec,
-                // what this module's spec does not name, as the engine sent it
-                extra: spec.extra,
-            },
+            body: spec,
             ..Default::default()
         })
         .await?;
@@ -304,6 +298,37 @@ async fn run_service(docker: &Client, id: &str) -> support::Result {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Inspect → modify → update: a config's labels are the one thing an update may change.
+async fn relabel_config(docker: &Client, id: &str) -> support::Result {
+    let inspect = || docker.invoke(configs::ConfigInspect { id: id.to_string() });
+    let current = inspect().await?;
+    let version = current
+        .version
+        .and_then(|v| v.index)
+        .ok_or("no version index")?;
+    let mut spec: models::ConfigSpec = current.spec.ok_or("ConfigInspect answered no spec")?;
+    spec.labels
+        .get_or_insert_with(Default::default)
+        .insert("relabelled".into(), "yes".into());
+    docker
+        .invoke(configs::ConfigUpdate {
+            id: id.to_string(),
+            version: version as i64,
+            body: Some(spec),
+        })
+        .await?;
+    let labels = inspect()
+        .await?
+        .spec
+        .and_then(|s| s.labels)
+        .unwrap_or_default();
+    if labels.get("relabelled").map(String::as_str) != Some("yes") {
+        return Err(format!("ConfigUpdate did not take the label: {labels:?}").into());
+    }
+    println!("ConfigUpdate (version {version}): labelled relabelled=yes");
+    Ok(())
 }
 
 fn replicated(replicas: i64) -> models::ServiceSpecMode {

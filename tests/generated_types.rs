@@ -107,3 +107,40 @@ fn unknown_keys_of_a_credential_type_are_redacted_in_debug() {
     );
     assert!(shown.contains("Realm"), "{shown}");
 }
+
+/// One type per shape: what an inspect answers is what an update or a create takes, in
+/// every Docker module this build has (each line compiles only if the types are one), and
+/// Podman's answers of one shape are one type (no `IdResponse2`).
+#[test]
+fn inspected_specs_are_the_bodies_updates_and_creates_take() {
+    macro_rules! docker_module {
+        ($($module:ident),*) => {$({
+            use berth::docker::$module::{configs, models, secrets, services};
+            let service = models::Service::default();
+            let _ = services::ServiceUpdate {
+                body: service.spec.clone().unwrap_or_default(),
+                ..Default::default()
+            };
+            let _ = services::ServiceCreate {
+                body: service.spec.unwrap_or_default(),
+                ..Default::default()
+            };
+            let config = models::Config::default();
+            let _ = configs::ConfigCreate { body: config.spec.clone() };
+            let _ = configs::ConfigUpdate { body: config.spec, ..Default::default() };
+            let _ = secrets::SecretCreate { body: models::Secret::default().spec };
+        })*};
+    }
+    docker_module!(v1_41);
+    #[cfg(feature = "docker-v1_51")]
+    docker_module!(v1_51);
+    docker_module!(newest);
+
+    #[cfg(feature = "podman-v5_1_0")]
+    {
+        use berth::podman::v5_1_0::{models, ops};
+        // `IDResponse` was a reference to `IdResponse`: one type, pod create's answer.
+        let pod: <ops::PodCreateLibpod as berth::Operation>::Output = models::IdResponse::default();
+        let _: models::IdResponse = pod;
+    }
+}

@@ -115,7 +115,7 @@ fn generated_docker_types() {
     );
     debug_hides("AuthConfig", &auth);
     debug_hides("SystemAuth", &system::SystemAuth { body: Some(auth) });
-    let answer: models::SystemAuthResponse200 = with_secrets(&["IdentityToken"]);
+    let answer: models::SystemAuthResponse = with_secrets(&["IdentityToken"]);
     debug_hides(
         "SystemAuth's answer",
         &system::SystemAuthResponse::Ok(answer),

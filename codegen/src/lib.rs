@@ -2,8 +2,9 @@
 //!
 //! One way through, each stage in its own module:
 //! `load` (Swagger 2.0 → OpenAPI 3.0 document) → `fixups` (every spec defect, each with its
-//! reason) → typed `openapiv3::OpenAPI` → `lower` (berth's `model`) → `emit` (quote, then
-//! prettyplease). `build.rs` of the berth crate is a thin caller of [`generate`].
+//! reason) → typed `openapiv3::OpenAPI` → `lower` (berth's `model`) → `unify` (one name per
+//! shape) → `emit` (quote, then prettyplease). `build.rs` of the berth crate is a thin
+//! caller of [`generate`].
 
 pub mod emit;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod naming;
 pub mod report;
 pub mod secrets;
+pub mod unify;
 
 use std::path::Path;
 
@@ -58,7 +60,7 @@ fn generate_document(
     };
     let fixups = fixups::apply_all(&mut document, &context);
     let spec = load::deserialize(file, document)?;
-    let api = lower::lower(file, &spec, meta)?;
+    let api = unify::unify(lower::lower(file, &spec, meta)?);
     let code = emit::text(&api).map_err(|e| Error::new(file, "", e))?;
     Ok(Generated { api, fixups, code })
 }

@@ -142,6 +142,7 @@ impl<'a> Lowering<'a> {
             self.types.push(TypeDef {
                 name: rust,
                 origin,
+                merged: Vec::new(),
                 doc,
                 kind,
             });
@@ -241,6 +242,7 @@ impl<'a> Lowering<'a> {
                 };
                 let rust_name = scope.unique(&snake(&prop_name));
                 let optional = nullable || !required.contains(&prop_name);
+                let secret = crate::secrets::is_secret(name, &prop_name);
                 fields.push(Field {
                     name: prop_name,
                     rust_name,
@@ -249,6 +251,7 @@ impl<'a> Lowering<'a> {
                     doc,
                     aliases,
                     deprecated,
+                    secret,
                 });
             }
         }
@@ -376,6 +379,7 @@ impl<'a> Lowering<'a> {
         self.types.push(TypeDef {
             name: name.clone(),
             origin: format!("inline: {place}"),
+            merged: Vec::new(),
             doc,
             kind,
         });
@@ -403,6 +407,7 @@ impl<'a> Lowering<'a> {
             self.types.push(TypeDef {
                 name: name.clone(),
                 origin: format!("inline: {place}"),
+                merged: Vec::new(),
                 doc: describe(schema),
                 kind: TypeKind::Struct(Vec::new()),
             });

@@ -67,6 +67,8 @@ pub struct TypeDef {
     pub name: String,
     /// Where it comes from in the spec (`#/components/schemas/HostConfig`, or a place).
     pub origin: String,
+    /// The other places of the same shape that `unify` made this one type.
+    pub merged: Vec<String>,
     pub doc: Option<String>,
     pub kind: TypeKind,
 }
@@ -94,6 +96,8 @@ pub struct Field {
     /// Why a field a fixup added is deprecated (only earlier versions' specs have it, or
     /// an engine sends it undeclared); emitted `#[deprecated]`.
     pub deprecated: Option<String>,
+    /// It holds a credential (`secrets`): its `Debug` prints `<redacted>`.
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -156,8 +156,8 @@ fn every_spec_has_a_feature_and_every_version_feature_a_spec() {
     }
 }
 
-/// Every spec generates with every request typed and at least 96% of success answers
-/// typed, and the README's table is what `spec-report` prints today.
+/// Every spec generates with every request typed, at least 96% of success answers typed,
+/// one type per shape and no numbered names, and the README's table is what `spec-report` prints today.
 #[test]
 fn every_vendored_spec_generates_and_the_readme_table_is_current() {
     let manifest = manifest();
@@ -173,6 +173,27 @@ fn every_vendored_spec_generates_and_the_readme_table_is_current() {
             spec.engine, spec.version, report.untyped_requests
         );
         syn::parse_file(&generated.code).unwrap();
+        // One type per shape, no name numbered (`unify`).
+        let shared = berth_codegen::unify::shared_shapes(&generated.api);
+        assert!(
+            shared.is_empty(),
+            "{} {}: {shared:?}",
+            spec.engine,
+            spec.version
+        );
+        let numbered: Vec<&str> = generated
+            .api
+            .types
+            .iter()
+            .map(|t| t.name.as_str())
+            .filter(|n| n.ends_with(|c: char| c.is_ascii_digit()))
+            .collect();
+        assert!(
+            numbered.is_empty(),
+            "{} {}: {numbered:?}",
+            spec.engine,
+            spec.version
+        );
         reports.push(report);
     }
     let operations: usize = reports.iter().map(|r| r.operations).sum();

@@ -75,7 +75,14 @@ fn type_def(
     models: &TokenStream,
 ) -> TokenStream {
     let name = ident(&def.name);
-    let origin = format!(" Spec: `{}`.", def.origin);
+    let mut origin = format!(" Spec: `{}`.", def.origin);
+    if !def.merged.is_empty() {
+        let names: Vec<String> = def.merged.iter().map(|n| format!("[`{n}`]")).collect();
+        origin += &format!(
+            " The same shape is also named {}: one type.",
+            names.join(", ")
+        );
+    }
     let docs = doc(def.doc.as_deref());
     let docs = if docs.is_empty() {
         quote!(#[doc = #origin])
@@ -99,7 +106,7 @@ fn type_def(
                 /// decode → modify → send.
                 pub extra: crate::Extra,
             };
-            let secret = |f: &Field| crate::secrets::is_secret(&def.name, &f.name);
+            let secret = |f: &Field| f.secret;
             if !fields.iter().any(secret) {
                 return quote! {
                     #docs
