@@ -29,8 +29,11 @@
 //!
 //! One feature per engine version: `docker-v1_25` … `docker-v1_55`, `podman-v4_9`,
 //! `podman-v5_1_0`, and the umbrellas `docker`, `podman`, `full`. Default: the newest Docker
-//! version and `tls` (HTTPS and mTLS endpoints, rustls). A version module's page says which
-//! feature enables it. These docs show Podman, Docker v1.41, v1.44 and v1.55, and `blocking`.
+//! version and `tls` (HTTPS and mTLS endpoints, rustls). `blocking` adds
+//! `berth::blocking::Client`, `websocket` WebSocket attach. A version module's page
+//! says which feature enables it; these docs show the modules of the features they were built
+//! with (docs.rs: Podman, Docker v1.41, v1.44 and v1.55, `blocking` and `websocket`; a
+//! default `cargo doc`: Docker v1.55 alone).
 //!
 //! # Examples
 //!
@@ -44,12 +47,39 @@
 //! # Without async
 //!
 //! `berth::blocking` (feature `blocking`) makes the same calls from plain threads, with
-//! streams as iterators and `std::io::Read`; see `examples/blocking.rs`.
+//! streams as iterators and `std::io::Read`; its page shows how.
 //!
 //! # Building images
 //!
 //! [`build_context::BuildContext`] streams a directory as a build context, honouring
-//! `.dockerignore` as the docker CLI does; see `examples/build_image.rs`.
+//! `.dockerignore` as the docker CLI does:
+//!
+//! ```no_run
+//! # #[cfg(feature = "docker-v1_55")]
+//! # async fn demo(docker: berth::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! use berth::build_context::BuildContext;
+//! use berth::docker::v1_55::build::ImageBuild;
+//! use futures_util::StreamExt;
+//!
+//! let context = BuildContext::from_dir("./app").await?;
+//! let mut output = docker
+//!     .invoke(ImageBuild {
+//!         t: Some("app:latest".into()),
+//!         body: Some(context.into_body()),
+//!         ..Default::default()
+//!     })
+//!     .await?;
+//! while let Some(line) = output.next().await {
+//!     print!("{}", line?.stream.unwrap_or_default());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Guides
+//!
+//! The repository's `docs/guide.md` walks through transports, API versions, answers,
+//! contexts, stored credentials, the blocking client, build contexts and tracing; its
+//! examples compile as this crate's doctests.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -106,13 +136,12 @@ pub use version::{ServerVersion, VersionPolicy};
 
 include!(concat!(env!("OUT_DIR"), "/engines.rs"));
 
-// The README's Rust blocks compile as doctests (the quick start as written).
-#[cfg(all(
-    doctest,
-    feature = "docker-v1_41",
-    feature = "docker-v1_55",
-    feature = "podman-v5_1_0",
-    feature = "blocking"
-))]
+// The Rust blocks of the README and the guide compile as doctests with the default features
+// (the quick start as written), and with `blocking` the blocking client's too.
+#[cfg(all(doctest, feature = "docker-v1_55"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(all(doctest, feature = "docker-v1_55"))]
+#[doc = include_str!("../docs/guide.md")]
+struct GuideDoctests;

@@ -5,8 +5,8 @@
 //! Each case checks that the call ends promptly with a typed error that says what happened
 //! (never a hang, never `Ok` for a truncated stream or an unfinished push), that the same
 //! `Client` works once the engine is back (its pooled connections to the dead engine are not
-//! used), and that nothing that reported success was lost. Each records a row of the README's
-//! Reliability table (`common::report`).
+//! used), and that nothing that reported success was lost. Each records a row of the
+//! Reliability table (`docs/reliability.md`, `common::report`).
 //!
 //! The engines are stopped and started with `scripts/engines kill|stop|up SERVICE`, as root.
 //! Run alone, one test at a time, under the engine lock:

@@ -6,7 +6,7 @@
 //! operation lists, and its answer, decoded as berth's typed answer (`round_trip` of the
 //! module) and written back, must hold every key the engine sent. A failure names engine,
 //! module, operation and JSON path. Each engine × module is a row of the table
-//! `scripts/test` prints and the README shows (`target/tmp/sweep/`).
+//! `scripts/test` prints and `docs/engines.md` shows (`target/tmp/sweep/`).
 //!
 //! The tables are scenarios: rows run in file order, earlier rows make what later rows use,
 //! the last rows remove it all. A row is `ENGINE OPERATION CLASS REST`: `ENGINE` is the
@@ -254,7 +254,7 @@ async fn podman_engine_sweep() {
     finish(&engine, report);
 }
 
-/// Prints the engine's table, writes its rows for the README and fails on any failure or
+/// Prints the engine's table, writes its rows for `docs/engines.md` and fails on any failure or
 /// lost key, listing each.
 fn finish(engine: &Engine, report: Vec<(String, Tally)>) {
     let mut rows = String::new();

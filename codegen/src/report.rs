@@ -84,10 +84,10 @@ pub fn report(generated: &Generated) -> Report {
     }
 }
 
-/// The README's markers around the table: `spec-report -- --readme README.md` writes
-/// between them, and the generator's tests check that what is there is current.
-pub const README_BEGIN: &str = "<!-- spec-report table: written by `cargo run -p berth-codegen --bin spec-report -- --readme README.md` -->";
-pub const README_END: &str = "<!-- end of spec-report table -->";
+/// The markers around the table in `docs/specs.md`: `spec-report -- --readme docs/specs.md`
+/// writes between them, and the generator's tests check that what is there is current.
+pub const TABLE_BEGIN: &str = "<!-- spec-report table: written by `cargo run -p berth-codegen --bin spec-report -- --readme docs/specs.md` -->";
+pub const TABLE_END: &str = "<!-- end of spec-report table -->";
 
 /// The Markdown table of every report, with a total row.
 pub fn markdown_table(reports: &[Report]) -> String {
@@ -136,7 +136,7 @@ pub fn markdown_table(reports: &[Report]) -> String {
 
 /// `readme` with the text between its markers replaced by `table`; `None` without them.
 pub fn readme_with_table(readme: &str, table: &str) -> Option<String> {
-    let start = readme.find(README_BEGIN)? + README_BEGIN.len();
-    let end = start + readme[start..].find(README_END)?;
+    let start = readme.find(TABLE_BEGIN)? + TABLE_BEGIN.len();
+    let end = start + readme[start..].find(TABLE_END)?;
     Some(format!("{}\n{table}{}", &readme[..start], &readme[end..]))
 }

@@ -157,7 +157,7 @@ fn every_spec_has_a_feature_and_every_version_feature_a_spec() {
 }
 
 /// Every spec generates with every request typed, at least 96% of success answers typed,
-/// one type per shape and no numbered names, and the README's table is what `spec-report` prints today.
+/// one type per shape and no numbered names, and `docs/specs.md`'s table is what `spec-report` prints today.
 #[test]
 fn every_vendored_spec_generates_and_the_readme_table_is_current() {
     let manifest = manifest();
@@ -206,11 +206,11 @@ fn every_vendored_spec_generates_and_the_readme_table_is_current() {
     );
 
     let table = berth_codegen::report::markdown_table(&reports);
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let current = berth_codegen::report::readme_with_table(&readme, &table)
-        .expect("README.md has the spec-report table markers");
+    let page = std::fs::read_to_string(root().join("docs/specs.md")).unwrap();
+    let current = berth_codegen::report::readme_with_table(&page, &table)
+        .expect("docs/specs.md has the spec-report table markers");
     assert!(
-        current == readme,
-        "README.md's spec-report table is stale: run `cargo run -p berth-codegen --bin spec-report -- --readme README.md`"
+        current == page,
+        "docs/specs.md's spec-report table is stale: run `cargo run -p berth-codegen --bin spec-report -- --readme docs/specs.md`"
     );
 }

@@ -1,5 +1,6 @@
-//! Rows of the README's "Reliability" table, written by the fault, cancellation and load
-//! tests as they run, and the process figures they report (descriptors, resident memory).
+//! Rows of the "Reliability" table (`docs/reliability.md`), written by the fault,
+//! cancellation and load tests as they run, and the process figures they report
+//! (descriptors, resident memory).
 //!
 //! Each row is appended, in one write, to `target/tmp/reliability/<area>.md`; `scripts/test`
 //! clears that folder before the reliability stage and prints the table after it.

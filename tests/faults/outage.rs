@@ -1,7 +1,7 @@
 //! What every case does around a fault, said once: read the call's stream until its error
 //! and time it, check the error, bring the engine back, count the calls that work on the same
-//! client afterwards, and record the row of the README's Reliability table. Reading the
-//! streams is `streams.rs`.
+//! client afterwards, and record the row of the Reliability table (`docs/reliability.md`).
+//! Reading the streams is `streams.rs`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

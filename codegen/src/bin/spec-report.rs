@@ -3,8 +3,8 @@
 //!
 //! `cargo run -p berth-codegen --bin spec-report [-- --json] [--specs DIR] [--readme FILE]`
 //!
-//! `--readme FILE` also writes the table into FILE between its markers (the README's
-//! table; `cargo test -p berth-codegen` fails when it is not current).
+//! `--readme FILE` also writes the table into FILE between its markers
+//! (`docs/specs.md`'s table; `cargo test -p berth-codegen` fails when it is not current).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "spec-report: {} has no table markers ({})",
                 readme.display(),
-                berth_codegen::report::README_BEGIN
+                berth_codegen::report::TABLE_BEGIN
             );
             return ExitCode::FAILURE;
         };

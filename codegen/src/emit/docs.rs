@@ -79,3 +79,12 @@ mod tests {
         assert_eq!(sanitize("```\ncode"), "```text\ncode\n```");
     }
 }
+
+/// For a field whose name is a Rust keyword: how a user writes it. Rustdoc shows the field
+/// as `type`, which does not compile; `r#type` does.
+pub fn written_as(rust_name: &str) -> String {
+    match rust_name.strip_prefix("r#") {
+        Some(word) => format!(" Written `r#{word}` in Rust (`{word}` is a keyword)."),
+        None => String::new(),
+    }
+}

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::docs::{doc, doc_attrs, sanitize};
+use super::docs::{doc, doc_attrs, sanitize, written_as};
 use super::types::{ident, ty_tokens};
 use crate::model::{
     Api, Body, Category, Encoding, Location, Operation, Response, ResponseKind, Ty,
@@ -99,9 +99,10 @@ fn operation(op: &Operation, info: &str, models: &TokenStream, root: &TokenStrea
         let ty = if p.required { ty } else { quote!(Option<#ty>) };
         let pdoc = doc(p.doc.as_deref());
         let place = format!(
-            " {} parameter `{}`.",
+            " {} parameter `{}`.{}",
             capitalize(p.location.as_str()),
-            p.name
+            p.name,
+            written_as(&p.rust_name)
         );
         let separator = if pdoc.is_empty() {
             quote!()
@@ -278,7 +279,11 @@ fn with_headers(
     let fields = r.headers.iter().map(|h| {
         let field = ident(&h.rust_name);
         let ty = ty_tokens(&h.ty, models);
-        let line = format!(" Header `{}`, if the engine sent it.", h.name);
+        let line = format!(
+            " Header `{}`, if the engine sent it.{}",
+            h.name,
+            written_as(&h.rust_name)
+        );
         let hdoc = doc(h.doc.as_deref());
         let separator = if hdoc.is_empty() {
             quote!()

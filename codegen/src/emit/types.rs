@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::docs::doc;
+use super::docs::{doc, written_as};
 use crate::model::{Api, Field, Ty, TypeDef, TypeKind};
 
 /// A Rust identifier, raw when it is a keyword (`r#type`).
@@ -177,7 +177,7 @@ fn type_def(
 
 fn field(f: &Field, boxed: bool, models: &TokenStream) -> TokenStream {
     let name = ident(&f.rust_name);
-    let json_name = format!(" JSON: `{}`.", f.name);
+    let json_name = format!(" JSON: `{}`.{}", f.name, written_as(&f.rust_name));
     let docs = doc(f.doc.as_deref());
     let docs = if docs.is_empty() {
         quote!(#[doc = #json_name])
