@@ -280,7 +280,25 @@ impl Client {
     /// else `currentContext` in `config.json`, else `unix:///var/run/docker.sock`. See
     /// [`DockerContext`](crate::context::DockerContext) for the details, and for
     /// resolving against variables of your own.
-    /// Example: `examples/support/mod.rs` (how every example finds its engine).
+    ///
+    /// ```no_run
+    /// # fn demo() -> berth::Result<()> {
+    /// use std::time::Duration;
+    /// use berth::{context::DockerContext, env::Environment};
+    ///
+    /// // Where `docker ps` would connect, with the program's own options on top.
+    /// let docker = berth::Client::docker_from_env()?
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .timeout(Duration::from_secs(120))
+    ///     .build()?;
+    /// println!("using {}", docker.endpoint());
+    ///
+    /// // What it does, with the chosen context in hand (its name, and what chose it).
+    /// let context = DockerContext::resolve(&Environment::process())?;
+    /// println!("context {} chosen by {}", context.name(), context.chosen_by());
+    /// let docker = context.client_builder().build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn docker_from_env() -> crate::Result<ClientBuilder> {
         let env = crate::env::Environment::process();
         Ok(crate::context::DockerContext::resolve(&env)?.client_builder())
@@ -621,7 +639,33 @@ impl Client {
 
     /// The server's API versions (`GET /version`), asked once per client and kept. A
     /// server that does not answer it (an API error) is taken as unknown: calls go as is.
-    /// Example: `tests/versions.rs`; the policy is set with [`ClientBuilder::version_policy`].
+    /// What is done with them is the client's [`VersionPolicy`], set with
+    /// [`ClientBuilder::version_policy`].
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "docker-v1_55")]
+    /// # async fn demo() -> berth::Result<()> {
+    /// use berth::{Client, Error, VersionPolicy};
+    /// let docker = Client::builder("unix:///var/run/docker.sock")
+    ///     .version_policy(VersionPolicy::Strict)
+    ///     .build()?;
+    /// let server = docker.server_version().await?;
+    /// // dockerd 20.10: "20.10.24", API "1.41" down to "1.12" (empty where the server says
+    /// // nothing). Podman also gives its libpod API versions, which `podman::*` modules are
+    /// // held against.
+    /// println!("{} (API {} down to {})", server.version, server.api_version, server.min_api_version);
+    /// if !server.libpod_api_version.is_empty() {
+    ///     println!("libpod API {}", server.libpod_api_version);
+    /// }
+    ///
+    /// // Under `Strict` a module newer than the server fails before sending; under the
+    /// // default, `Negotiate`, it would be sent at the server's version instead.
+    /// let pinged = docker.invoke(berth::docker::v1_55::_ping::SystemPing::default()).await;
+    /// if let Err(Error::UnsupportedVersion { requested, server_max, .. }) = &pinged {
+    ///     eprintln!("this engine speaks up to {server_max}, not {requested}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn server_version(&self) -> crate::Result<ServerVersion> {
         self.probe_server_version("GET /version".into()).await
     }

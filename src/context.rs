@@ -13,6 +13,26 @@
 //! `Endpoints.docker.SkipTLSVerify`) and `contexts/tls/<sha256 of the name>/docker/`
 //! (`ca.pem`, `cert.pem`, `key.pem`). The `default` context is the environment's: see
 //! [`DockerContext`] for `DOCKER_TLS`, `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`.
+//!
+//! ```no_run
+//! # fn demo() -> berth::Result<()> {
+//! use berth::context::DockerContext;
+//! use berth::env::Environment;
+//!
+//! // The context the docker CLI would use here, and why.
+//! let context = DockerContext::resolve(&Environment::process())?;
+//! println!("{} at {} (chosen by {})", context.name(), context.host(), context.chosen_by());
+//! let docker = context.client_builder().build()?;
+//!
+//! // By name, as `docker --context build-farm`.
+//! let env = Environment::process();
+//! let farm = DockerContext::load(&env, "build-farm")?.client_builder().build()?;
+//!
+//! // Against variables of your own, without touching the process environment (tests).
+//! let ci = Environment::empty().set("DOCKER_CONFIG", "/srv/ci/docker").set("DOCKER_CONTEXT", "ci");
+//! let context = DockerContext::resolve(&ci)?;
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::path::{Path, PathBuf};

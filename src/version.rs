@@ -12,7 +12,34 @@ use std::cmp::Ordering;
 /// under `Negotiate` and refused before sending under `Strict`. A module older than the
 /// server's minimum fails with [`Error::UnsupportedVersion`](crate::Error::UnsupportedVersion)
 /// before any request of it is sent, under `Negotiate` and `Strict` alike.
-/// Example: `tests/versions.rs`.
+///
+/// ```no_run
+/// # #[cfg(feature = "docker-v1_55")]
+/// # async fn demo() -> berth::Result<()> {
+/// use berth::docker::v1_55::containers::ContainerList;
+/// use berth::{Client, Error, VersionPolicy};
+///
+/// // The default, `Negotiate`: against dockerd 20.10 (API 1.41) this `v1_55` call is sent
+/// // as `GET /v1.41/containers/json`.
+/// let docker = Client::new("unix:///var/run/docker.sock")?;
+/// let server = docker.server_version().await?; // the probe's answer, kept by the client
+/// println!("{} speaks API {} down to {}", server.version, server.api_version, server.min_api_version);
+/// let containers = docker.invoke(ContainerList::default()).await?;
+///
+/// // `Strict`: the same call is refused before sending when the server is older than 1.55.
+/// let strict = Client::builder("unix:///var/run/docker.sock")
+///     .version_policy(VersionPolicy::Strict)
+///     .build()?;
+/// match strict.invoke(ContainerList::default()).await {
+///     Ok(containers) => println!("{} containers", containers.len()),
+///     Err(Error::UnsupportedVersion { operation, requested, server_min, server_max }) => {
+///         // The fix: a module in that range (`v1_41` for dockerd 20.10), or `Negotiate`.
+///         eprintln!("{operation}: {requested} is outside the server's {server_min} to {server_max}");
+///     }
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum VersionPolicy {
     /// What Docker's own client does, and the default: a module newer than the server is

@@ -18,9 +18,9 @@ impl Body {
     /// on a tokio runtime.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_41")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # fn demo(docker: berth::blocking::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use berth::docker::v1_41::containers::PutContainerArchive;
+    /// use berth::docker::v1_55::containers::PutContainerArchive;
     /// let archive = std::fs::File::open("files.tar")?;
     /// docker.invoke(PutContainerArchive {
     ///     id: "conny".into(),

@@ -92,9 +92,9 @@ impl Client {
     /// [`IntoBlocking`]), read as it arrives.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_41")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # fn demo(docker: berth::blocking::Client) -> berth::Result<()> {
-    /// use berth::docker::v1_41::containers::{ContainerStart, ContainerStartResponse};
+    /// use berth::docker::v1_55::containers::{ContainerStart, ContainerStartResponse};
     /// let started = docker.invoke(ContainerStart { id: "conny".into(), ..Default::default() })?;
     /// if started == ContainerStartResponse::NotModified {
     ///     println!("it was running already");

@@ -2,20 +2,58 @@
 //! [`crate::Client`] without `async`, for programs that have no runtime of their own.
 //!
 //! ```no_run
-//! # #[cfg(feature = "docker-v1_41")]
+//! # #[cfg(feature = "docker-v1_55")]
 //! # fn demo() -> berth::Result<()> {
-//! use berth::docker::v1_41::{containers::ContainerList, images::ImageCreate};
+//! use berth::build_context::BuildContext;
+//! use berth::docker::v1_55::{build::ImageBuild, containers, images::ImageCreate};
+//!
 //! let docker = berth::blocking::Client::docker_from_env()?.build_blocking()?;
-//! let containers = docker.invoke(ContainerList { all: Some(true), ..Default::default() })?;
-//! println!("{} containers", containers.len());
-//! // A progress stream is an Iterator of results.
-//! let pull = ImageCreate { from_image: Some("127.0.0.1:5000/busybox:latest".into()), ..Default::default() };
+//! let all = docker.invoke(containers::ContainerList { all: Some(true), ..Default::default() })?;
+//! println!("{} containers", all.len());
+//!
+//! // A progress stream is an Iterator of results, each item as the engine sends it.
+//! let pull = ImageCreate {
+//!     from_image: Some("busybox".into()),
+//!     tag: Some("latest".into()),
+//!     ..Default::default()
+//! };
 //! for item in docker.invoke(pull)? {
-//!     println!("{:?}", item?.status);
+//!     println!("{}", item?.status.unwrap_or_default());
+//! }
+//!
+//! // Logs are an iterator of frames (stdout and stderr told apart); a follow ends when the
+//! // container does.
+//! let logs = docker.invoke(containers::ContainerLogs {
+//!     id: "conny".into(),
+//!     follow: Some(true),
+//!     stdout: Some(true),
+//!     stderr: Some(true),
+//!     ..Default::default()
+//! })?;
+//! for frame in logs.frames() {
+//!     let frame = frame?;
+//!     print!("{:?}: {}", frame.stream, String::from_utf8_lossy(&frame.data));
+//! }
+//!
+//! // An archive is a `std::io::Read`: the `tar` crate reads it as it arrives.
+//! let archive = docker.invoke(containers::ContainerArchive { id: "conny".into(), path: "/etc".into() })?;
+//! for entry in tar::Archive::new(archive).entries()? {
+//!     println!("{}", entry?.path()?.display());
+//! }
+//!
+//! // A directory as the build context, opened on this thread; the tar streams as it is sent.
+//! let context = BuildContext::from_dir_blocking("./app")?;
+//! let build = ImageBuild {
+//!     t: Some("app:latest".into()),
+//!     dockerfile: Some(context.dockerfile().into()),
+//!     body: Some(context.into_body()),
+//!     ..Default::default()
+//! };
+//! for line in docker.invoke(build)? {
+//!     print!("{}", line?.stream.unwrap_or_default());
 //! }
 //! # Ok(()) }
 //! ```
-//! More in `examples/blocking.rs`.
 //!
 //! What answers become: a buffered answer is the same value as with the async client;
 //! a [`JsonLines`](crate::JsonLines) is an [`Iter`] of its items, a

@@ -34,11 +34,11 @@ impl Client {
     /// `Data::Bytes(Body::from_std_reader(..))`.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_41")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # fn demo(docker: berth::blocking::Client) -> berth::Result<()> {
     /// use berth::blocking::Answer;
     /// use berth::dynamic::Data;
-    /// let api = &berth::docker::v1_41::API;
+    /// let api = &berth::docker::v1_55::API;
     /// let answer = docker.invoke_by_name(api, "ContainerList", serde_json::json!({ "all": true }), Data::None)?;
     /// if let Answer::Json(list) = answer {
     ///     println!("{} containers", list.as_array().map_or(0, Vec::len));

@@ -187,9 +187,9 @@ fn io_error(error: crate::Error) -> io::Error {
 /// attach): see [`crate::Multiplexed`]; only the caller knows which.
 ///
 /// ```no_run
-/// # #[cfg(feature = "docker-v1_41")]
+/// # #[cfg(feature = "docker-v1_55")]
 /// # fn demo(docker: berth::blocking::Client) -> berth::Result<()> {
-/// use berth::docker::v1_41::containers::ContainerLogs;
+/// use berth::docker::v1_55::containers::ContainerLogs;
 /// let logs = docker.invoke(ContainerLogs { id: "conny".into(), follow: Some(true), stdout: Some(true), ..Default::default() })?;
 /// for frame in logs.frames() {
 ///     print!("{}", String::from_utf8_lossy(&frame?.data));
@@ -230,9 +230,9 @@ impl std::fmt::Debug for Multiplexed {
 /// close stdin.
 ///
 /// ```no_run
-/// # #[cfg(feature = "docker-v1_41")]
+/// # #[cfg(feature = "docker-v1_55")]
 /// # fn demo(docker: berth::blocking::Client) -> berth::Result<()> {
-/// use berth::docker::v1_41::containers::ContainerAttach;
+/// use berth::docker::v1_55::containers::ContainerAttach;
 /// use std::io::Write;
 /// let attach = ContainerAttach { id: "cat".into(), stream: Some(true), stdin: Some(true), stdout: Some(true), ..Default::default() };
 /// let (output, mut stdin) = docker.invoke(attach)?.split(false);

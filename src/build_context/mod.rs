@@ -14,10 +14,10 @@
 //! and the engine, whose upload broke off, builds nothing.
 //!
 //! ```no_run
-//! # #[cfg(feature = "docker-v1_41")]
+//! # #[cfg(feature = "docker-v1_55")]
 //! # async fn demo(docker: &berth::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! use berth::build_context::BuildContext;
-//! use berth::docker::v1_41::build::ImageBuild;
+//! use berth::docker::v1_55::build::ImageBuild;
 //! use futures_util::StreamExt;
 //!
 //! let context = BuildContext::options()

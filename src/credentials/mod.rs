@@ -12,6 +12,67 @@
 //! [`Environment`] the store was made from, so a program (or a test) can point at helpers
 //! of its own without changing the process's `PATH`. A helper that is missing or fails is
 //! an [`Error::CredentialHelper`](crate::Error::CredentialHelper) naming it, never an anonymous pull instead.
+//!
+//! ```no_run
+//! # #[cfg(feature = "docker-v1_55")]
+//! # async fn demo(docker: berth::Client) -> berth::Result<()> {
+//! use berth::build_context::BuildContext;
+//! use berth::credentials::CredentialStore;
+//! use berth::docker::v1_55::{build::ImageBuild, images::ImageCreate};
+//! use berth::env::Environment;
+//!
+//! // What `docker login` stored: `config.json` (in `$DOCKER_CONFIG`, else `~/.docker`) and
+//! // the credential helpers it names.
+//! let store = CredentialStore::docker(&Environment::process())?;
+//!
+//! // A pull: the credentials of the image's registry (`None` when there are none, and the
+//! // pull goes anonymously).
+//! let image = "registry.example:5000/team/app:1.0";
+//! let pull = ImageCreate {
+//!     from_image: Some(image.into()),
+//!     x_registry_auth: store.for_image(image).await?,
+//!     ..Default::default()
+//! };
+//! docker.invoke(pull).await?.collect_all().await?;
+//!
+//! // A build: every stored credential, since the engine picks the ones its `FROM` lines need.
+//! let context = BuildContext::from_dir("./app").await?;
+//! let build = ImageBuild {
+//!     t: Some("app:dev".into()),
+//!     x_registry_config: Some(store.all().await?),
+//!     body: Some(context.into_body()),
+//!     ..Default::default()
+//! };
+//! docker.invoke(build).await?.collect_all().await?;
+//!
+//! // What `podman login` stored: its `auth.json` files first, then docker's `config.json`.
+//! let podman_store = CredentialStore::podman(&Environment::process());
+//! let auth = podman_store.for_image("quay.io/team/app:1").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The `_blocking` forms do the same lookups on the calling thread (waiting while a helper
+//! runs), for code without a runtime, such as `berth::blocking`'s:
+//!
+//! ```no_run
+//! # #[cfg(feature = "docker-v1_55")]
+//! # fn demo() -> berth::Result<()> {
+//! use berth::credentials::CredentialStore;
+//! use berth::docker::v1_55::{build::ImageBuild, images::ImageCreate};
+//! use berth::env::Environment;
+//!
+//! let store = CredentialStore::docker(&Environment::process())?;
+//! let pull = ImageCreate {
+//!     from_image: Some("busybox:latest".into()),
+//!     x_registry_auth: store.for_image_blocking("busybox:latest")?,
+//!     ..Default::default()
+//! };
+//! let build = ImageBuild {
+//!     x_registry_config: Some(store.all_blocking()?),
+//!     ..Default::default()
+//! };
+//! # Ok(()) }
+//! ```
 
 pub(crate) mod config_file;
 mod helper;
@@ -48,10 +109,10 @@ enum Format {
 /// are read at each lookup, so a `docker login` in the meantime is seen.
 ///
 /// ```no_run
-/// # #[cfg(feature = "docker-v1_41")]
+/// # #[cfg(feature = "docker-v1_55")]
 /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
 /// use berth::credentials::CredentialStore;
-/// use berth::docker::v1_41::images::ImageCreate;
+/// use berth::docker::v1_55::images::ImageCreate;
 /// use berth::env::Environment;
 /// let store = CredentialStore::docker(&Environment::process())?;
 /// let image = "registry.example:5000/team/app:1.0";
@@ -190,10 +251,10 @@ impl CredentialStore {
     /// Runs a credential helper if the file names one, on tokio's blocking pool.
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_41")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # async fn demo(docker: berth::Client) -> berth::Result<()> {
     /// use berth::{credentials::CredentialStore, env::Environment};
-    /// use berth::docker::v1_41::images::ImagePush;
+    /// use berth::docker::v1_55::images::ImagePush;
     /// let store = CredentialStore::docker(&Environment::process())?;
     /// let push = ImagePush {
     ///     name: "127.0.0.1:5000/team/app".into(),
@@ -256,10 +317,10 @@ impl CredentialStore {
     /// are normalized (Docker Hub as `https://index.docker.io/v1/`, others as `host:port`).
     ///
     /// ```no_run
-    /// # #[cfg(feature = "docker-v1_41")]
+    /// # #[cfg(feature = "docker-v1_55")]
     /// # async fn demo(docker: berth::Client, context_tar: Vec<u8>) -> berth::Result<()> {
     /// use berth::{credentials::CredentialStore, env::Environment};
-    /// use berth::docker::v1_41::build::ImageBuild;
+    /// use berth::docker::v1_55::build::ImageBuild;
     /// let config = CredentialStore::docker(&Environment::process())?.all().await?;
     /// let build = ImageBuild {
     ///     t: Some("app:dev".into()),

@@ -36,7 +36,23 @@ const PROBE_LIMIT: Duration = Duration::from_secs(2);
 /// By default the key comes from ssh-agent or ssh's default identities (`~/.ssh/id_*`), and
 /// the host key must already be in `~/.ssh/known_hosts` (or the system's known hosts):
 /// `StrictHostKeyChecking=yes`, never a prompt (`BatchMode=yes`).
-/// Example: `tests/ssh.rs`.
+///
+/// ```no_run
+/// # async fn demo() -> berth::Result<()> {
+/// use berth::{Client, SshOptions};
+/// // Podman's socket on the remote host (without a path: `/var/run/docker.sock`).
+/// let podman = Client::builder("ssh://user@host:2222/run/podman/podman.sock")
+///     .ssh(
+///         SshOptions::new()
+///             .identity_file("/home/me/.ssh/id_ed25519") // only this key, not the agent's
+///             .known_hosts("/home/me/.ssh/known_hosts"), // the host key must be in it
+///     )
+///     .build()?; // starts nothing yet
+/// // Optional: starts ssh now rather than at the first call, so that a refused key or host
+/// // key is this `Error::Ssh`, with what ssh said.
+/// podman.connect().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SshOptions {
     identity_file: Option<PathBuf>,
