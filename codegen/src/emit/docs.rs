@@ -60,6 +60,15 @@ pub fn doc(text: Option<&str>) -> TokenStream {
     }
 }
 
+/// For a field whose name is a Rust keyword: how a user writes it. Rustdoc shows the field
+/// as `type`, which does not compile; `r#type` does.
+pub fn written_as(rust_name: &str) -> String {
+    match rust_name.strip_prefix("r#") {
+        Some(word) => format!(" Written `r#{word}` in Rust (`{word}` is a keyword)."),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,14 +86,5 @@ mod tests {
     #[test]
     fn an_unclosed_fence_is_closed() {
         assert_eq!(sanitize("```\ncode"), "```text\ncode\n```");
-    }
-}
-
-/// For a field whose name is a Rust keyword: how a user writes it. Rustdoc shows the field
-/// as `type`, which does not compile; `r#type` does.
-pub fn written_as(rust_name: &str) -> String {
-    match rust_name.strip_prefix("r#") {
-        Some(word) => format!(" Written `r#{word}` in Rust (`{word}` is a keyword)."),
-        None => String::new(),
     }
 }
