@@ -91,6 +91,13 @@ fn main() {
         let _ = writeln!(tree, "}}");
     }
     write(&out.join("engines.rs"), &tree);
+    #[cfg(feature = "buildkit")]
+    {
+        // BuildKit's protocol: the vendored .proto files, checked and compiled.
+        println!("cargo:rerun-if-changed={}", root.join("protos").display());
+        berth_codegen::protos::generate(&root.join("protos"), &out.join("protos"))
+            .unwrap_or_else(|e| fail(&e));
+    }
     // Read by scripts/measure-build: what generation itself costs.
     let count: usize = enabled.values().map(Vec::len).sum();
     write(

@@ -137,6 +137,15 @@ pub enum Error {
         action: String,
         failure: HelperFailure,
     },
+    /// A BuildKit build failed (feature `buildkit`): the step that failed as the build
+    /// named it (`[2/3] RUN make`), the engine's error, the last lines of the step's log,
+    /// and the error item as sent.
+    Build {
+        step: Option<String>,
+        message: String,
+        log: Vec<String>,
+        raw: Bytes,
+    },
 }
 
 /// An error status from the engine: its message, and the whole body.
@@ -185,6 +194,7 @@ impl Error {
             Error::ContextNotFound { .. } => "ContextNotFound",
             Error::ConfigFile { .. } => "ConfigFile",
             Error::CredentialHelper { .. } => "CredentialHelper",
+            Error::Build { .. } => "Build",
         }
     }
 
@@ -196,7 +206,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(&e.body),
             Error::Decode { body, .. } | Error::UnexpectedStatus { body, .. } => Some(body),
-            Error::Stream { raw, .. } => Some(raw),
+            Error::Stream { raw, .. } | Error::Build { raw, .. } => Some(raw),
             _ => None,
         }
     }
@@ -257,6 +267,19 @@ impl fmt::Display for Error {
             Error::ConfigFile { path, message } => write!(f, "cannot use {}: {message}", path.display()),
             Error::CredentialHelper { helper, action, failure } => {
                 write!(f, "credential helper {helper} ({action}): {failure}")
+            }
+            Error::Build { step, message, log, .. } => {
+                match step {
+                    Some(step) => write!(f, "BuildKit build failed at {step}: {message}")?,
+                    None => write!(f, "BuildKit build failed: {message}")?,
+                }
+                if !log.is_empty() {
+                    write!(f, "\n  its last lines:")?;
+                    for line in log {
+                        write!(f, "\n  > {line}")?;
+                    }
+                }
+                Ok(())
             }
         }
     }

@@ -90,6 +90,9 @@ pub mod auth;
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 pub mod build_context;
+#[cfg(feature = "buildkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "buildkit")))]
+pub mod buildkit;
 mod client;
 pub mod context;
 pub mod credentials;

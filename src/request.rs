@@ -401,7 +401,14 @@ pub(crate) fn build_request(parts: RequestParts, prefix: &str) -> Result<Built, 
     }
     if parts.response == ResponseKind::Upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        headers.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
+        // dockerd's session endpoint speaks HTTP/2 on the connection it takes over and
+        // refuses any other protocol (20.10 and 28.5: 400 "protocol tcp not supported").
+        let protocol = if parts.path.trim_end_matches('/').ends_with("/session") {
+            "h2c"
+        } else {
+            "tcp"
+        };
+        headers.insert(header::UPGRADE, HeaderValue::from_static(protocol));
     }
     if parts.response == ResponseKind::WebSocket {
         let key = crate::stream::handshake_key()?;

@@ -15,6 +15,8 @@ pub mod lower;
 pub mod manifest;
 pub mod model;
 pub mod naming;
+#[cfg(feature = "protos")]
+pub mod protos;
 pub mod report;
 pub mod secrets;
 pub mod unify;

@@ -38,8 +38,8 @@
 //! # Ok(()) }
 //! ```
 
-mod ignore;
-mod pattern;
+pub(crate) mod ignore;
+pub(crate) mod pattern;
 mod walk;
 
 use std::fmt;

@@ -104,6 +104,21 @@ impl Pattern {
     }
 }
 
+impl Pattern {
+    /// Whether a path under `dir` could match: the pattern's text before its first wildcard
+    /// leads into `dir`, or stops short of it (a walk filtered by include patterns enters
+    /// only such directories).
+    pub(crate) fn could_match_under(&self, dir: &str) -> bool {
+        let literal: String = self
+            .text
+            .chars()
+            .take_while(|c| !matches!(c, '*' | '?' | '[' | '\\'))
+            .collect();
+        let dir_slash = format!("{dir}/");
+        literal.starts_with(&dir_slash) || dir_slash.starts_with(&literal)
+    }
+}
+
 /// Go's `filepath.Clean` for `/`-separated paths: one `/` between names, no `.` names, each
 /// `..` eating the name before it (or dropped at the root), `.` for nothing.
 pub(crate) fn clean(path: &str) -> String {

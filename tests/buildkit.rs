@@ -1,0 +1,316 @@
+//! `berth::buildkit` on the real dockerds: the session (context, Dockerfile, secrets,
+//! credentials), the build's options, typed progress, failures and cancellation.
+
+#![cfg(all(feature = "buildkit", feature = "docker-v1_41"))]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use berth::buildkit::{BuildEvent, BuildKitBuild, BuildStream, PlainProgress, SecretSource};
+use berth::docker::v1_41::{containers, images, models};
+use berth::{Client, Error};
+use common::{within, Cleanup};
+use futures_util::StreamExt;
+
+/// A context directory under the temporary folder, removed when dropped.
+struct Tree(PathBuf);
+
+impl Tree {
+    fn new(what: &str) -> Tree {
+        let root = std::env::temp_dir().join(common::unique(what));
+        std::fs::create_dir_all(&root).unwrap();
+        Tree(root)
+    }
+
+    fn file(&self, rel: &str, contents: &str) -> &Tree {
+        let path = self.0.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Everything the build said, rendered as plain progress, and the image it made.
+struct Finished {
+    plain: String,
+    image: Option<String>,
+    updates: usize,
+}
+
+async fn finish(mut stream: BuildStream) -> berth::Result<Finished> {
+    let mut renderer = PlainProgress::new();
+    let mut done = Finished {
+        plain: String::new(),
+        image: None,
+        updates: 0,
+    };
+    while let Some(event) = stream.next().await {
+        match event? {
+            BuildEvent::Progress(update) => {
+                done.updates += 1;
+                done.plain += &renderer.render(&update);
+            }
+            BuildEvent::ImageId(id) => done.image = Some(id),
+            BuildEvent::Message(_) => {}
+        }
+    }
+    Ok(done)
+}
+
+/// The contents of a file of an image, read through a container created (not started).
+async fn file_of(docker: &Client, image: &str, path: &str) -> Option<Vec<u8>> {
+    let created = docker
+        .invoke(containers::ContainerCreate {
+            body: models::ContainerCreateBody {
+                image: Some(image.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let archive = docker
+        .invoke(containers::ContainerArchive {
+            id: created.id.clone(),
+            path: path.into(),
+        })
+        .await;
+    let data = match archive {
+        Ok(stream) => {
+            let tar = stream.collect().await.unwrap();
+            let name = Path::new(path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            common::file_in_tar(&tar, &name)
+        }
+        Err(e) if e.is_not_found() => None,
+        Err(e) => panic!("ContainerArchive {path}: {e}"),
+    };
+    docker
+        .invoke(containers::ContainerDelete {
+            id: created.id,
+            force: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    data
+}
+
+#[tokio::test]
+async fn a_multi_stage_build_with_target_dockerignore_and_copy_from() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    println!("engine: {}", common::describe(&docker).await);
+    let cleanup = Cleanup::new(&docker);
+    let tag = format!("berth-bk-{}:latest", common::unique("multi"));
+    cleanup.image(tag.clone());
+    let tree = Tree::new("bk-multi");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {image} AS base\n\
+             COPY app/ /app/\n\
+             RUN echo built-in-base > /app/base.txt\n\
+             FROM {image} AS release\n\
+             COPY --from=base /app /srv\n\
+             ARG GREETING\n\
+             RUN echo \"$GREETING\" > /srv/greeting\n\
+             FROM {image} AS unused\n\
+             RUN exit 1\n",
+            image = common::test_image()
+        ),
+    )
+    .file(".dockerignore", "app/secret.txt\n")
+    .file("app/main.txt", "main\n")
+    .file("app/secret.txt", "must not be sent\n");
+    let build = BuildKitBuild::new(tree.path())
+        .tag(tag.clone())
+        .target("release")
+        .build_arg("GREETING", "hello from berth")
+        .label("berth.test", "buildkit");
+    let done = within(180, "BuildKit build", async {
+        finish(build.run(&docker).await.unwrap()).await
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    println!("{}", done.plain);
+    assert!(done.updates > 0, "typed progress came");
+    assert!(done
+        .image
+        .as_deref()
+        .is_some_and(|i| i.starts_with("sha256:")));
+    assert!(
+        done.plain.contains("[internal] load build context"),
+        "{}",
+        done.plain
+    );
+    assert!(done.plain.contains("DONE"), "{}", done.plain);
+
+    assert_eq!(
+        file_of(&docker, &tag, "/srv/main.txt").await.as_deref(),
+        Some(&b"main\n"[..])
+    );
+    assert_eq!(
+        file_of(&docker, &tag, "/srv/base.txt").await.as_deref(),
+        Some(&b"built-in-base\n"[..])
+    );
+    assert_eq!(
+        file_of(&docker, &tag, "/srv/greeting").await.as_deref(),
+        Some(&b"hello from berth\n"[..])
+    );
+    assert_eq!(
+        file_of(&docker, &tag, "/srv/secret.txt").await,
+        None,
+        ".dockerignore honoured"
+    );
+    let inspect = docker
+        .invoke(images::ImageInspect { name: tag.clone() })
+        .await
+        .unwrap();
+    let labels = inspect.config.and_then(|c| c.labels).unwrap_or_default();
+    assert_eq!(
+        labels.get("berth.test").map(String::as_str),
+        Some("buildkit")
+    );
+}
+
+#[tokio::test]
+async fn a_secret_is_readable_in_its_step_only() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let cleanup = Cleanup::new(&docker);
+    let tag = format!("berth-bk-{}:latest", common::unique("secret"));
+    cleanup.image(tag.clone());
+    let value = format!("s3cret-{}", common::unique("value"));
+    let tree = Tree::new("bk-secret");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\n\
+             RUN --mount=type=secret,id=token sha256sum < /run/secrets/token | cut -d' ' -f1 > /seen\n",
+            common::test_image()
+        ),
+    );
+    let build = BuildKitBuild::new(tree.path())
+        .tag(tag.clone())
+        .secret("token", SecretSource::bytes(value.clone()));
+    assert!(
+        !format!("{build:?}").contains(&value),
+        "Debug hides the secret"
+    );
+    within(180, "BuildKit build with a secret", async {
+        finish(build.run(&docker).await.unwrap()).await
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The step read the value (its digest, so that the value itself is in no command).
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        file_of(&docker, &tag, "/seen").await,
+        Some(format!("{digest}\n").into_bytes())
+    );
+    assert_eq!(file_of(&docker, &tag, "/run/secrets/token").await, None);
+    // Nowhere in the image: the whole export, every layer, is searched for the value.
+    let saved = docker
+        .invoke(images::ImageGet { name: tag.clone() })
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert!(!saved.is_empty());
+    assert!(
+        !saved.windows(value.len()).any(|w| w == value.as_bytes()),
+        "the secret's value is in the saved image"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_step_is_an_error_naming_it_with_its_log() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let tree = Tree::new("bk-fail");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN echo first-line && echo boom-marker >&2 && exit 3\n",
+            common::test_image()
+        ),
+    );
+    let result = within(180, "a failing BuildKit build", async {
+        finish(BuildKitBuild::new(tree.path()).run(&docker).await.unwrap()).await
+    })
+    .await;
+    let Err(Error::Build {
+        step, message, log, ..
+    }) = result
+    else {
+        panic!("a failed RUN is Error::Build: {:?}", result.err());
+    };
+    assert!(
+        step.as_deref()
+            .is_some_and(|s| s.contains("RUN echo first-line")),
+        "{step:?}"
+    );
+    assert!(message.contains("exit code: 3"), "{message}");
+    assert!(log.iter().any(|l| l.contains("boom-marker")), "{log:?}");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_the_build() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let tree = Tree::new("bk-bad");
+    let missing = BuildKitBuild::new(tree.path()).run(&docker).await;
+    assert!(
+        matches!(&missing, Err(Error::InvalidRequest { message, .. }) if message.contains("no Dockerfile")),
+        "{missing:?}"
+    );
+    let not_dir = BuildKitBuild::new(tree.path().join("nothing"))
+        .run(&docker)
+        .await;
+    assert!(
+        matches!(&not_dir, Err(Error::InvalidRequest { message, .. }) if message.contains("not a directory")),
+        "{not_dir:?}"
+    );
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN --mount=type=secret,id=absent,required=true cat /run/secrets/absent\n",
+            common::test_image()
+        ),
+    );
+    let result = within(180, "a build missing its secret", async {
+        finish(BuildKitBuild::new(tree.path()).run(&docker).await.unwrap()).await
+    })
+    .await;
+    assert!(
+        matches!(&result, Err(Error::Build { message, .. }) if message.contains("absent")),
+        "{:?}",
+        result.err()
+    );
+    let _ = Duration::ZERO;
+}
