@@ -210,6 +210,8 @@ async fn a_secret_is_readable_in_its_step_only() {
     );
     let build = BuildKitBuild::new(tree.path())
         .tag(tag.clone())
+        // A secret is no part of the cache key: an earlier run's step would be reused.
+        .no_cache(true)
         .secret("token", SecretSource::bytes(value.clone()));
     assert!(
         !format!("{build:?}").contains(&value),
@@ -313,4 +315,253 @@ async fn bad_input_is_refused_before_the_build() {
         result.err()
     );
     let _ = Duration::ZERO;
+}
+
+#[tokio::test]
+async fn a_cache_mount_outlives_its_build() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let cleanup = Cleanup::new(&docker);
+    let tag = format!("berth-bk-{}:latest", common::unique("cache"));
+    cleanup.image(tag.clone());
+    let tree = Tree::new("bk-cache");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nARG RUN\n\
+             RUN --mount=type=cache,id={},target=/cache echo \"$RUN\" >> /cache/runs && cp /cache/runs /runs\n",
+            common::test_image(),
+            common::unique("cache-id")
+        ),
+    );
+    for run in ["first", "second"] {
+        let build = BuildKitBuild::new(tree.path())
+            .tag(tag.clone())
+            .build_arg("RUN", run);
+        within(180, "BuildKit build with a cache mount", async {
+            finish(build.run(&docker).await.unwrap()).await
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(
+        file_of(&docker, &tag, "/runs").await.as_deref(),
+        Some(&b"first\nsecond\n"[..]),
+        "the second build found what the first left in the cache"
+    );
+}
+
+/// `FROM` an image of the registry that needs a login: refused without credentials, built
+/// with the ones `docker login` stored (a config file's `auths`).
+#[tokio::test]
+async fn a_private_base_image_is_pulled_with_stored_credentials() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    if !common::registry_up().await {
+        return;
+    }
+    use base64::Engine as _;
+    let cleanup = Cleanup::new(&docker);
+    let registry = common::registry();
+    let repo = format!("{registry}/berth-bk/{}", common::unique("base"));
+    let config_dir = Tree::new("bk-docker-config");
+    config_dir.file(
+        "config.json",
+        &format!(
+            r#"{{"auths": {{"{registry}": {{"auth": "{}"}}}}}}"#,
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                common::registry_user(),
+                common::registry_password()
+            ))
+        ),
+    );
+    let env = berth::env::Environment::empty();
+    let store = berth::credentials::CredentialStore::docker_file(
+        config_dir.path().join("config.json"),
+        &env,
+    );
+    docker
+        .invoke(images::ImageTag {
+            name: common::test_image(),
+            repo: Some(repo.clone()),
+            tag: Some("v1".into()),
+        })
+        .await
+        .unwrap();
+    let auth = store.for_image(&repo).await.unwrap().expect("stored");
+    docker
+        .invoke(images::ImagePush {
+            name: repo.clone(),
+            tag: Some("v1".into()),
+            x_registry_auth: auth,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .collect_all()
+        .await
+        .unwrap();
+    // Only in the registry now: the build has to pull it.
+    docker
+        .invoke(images::ImageDelete {
+            name: format!("{repo}:v1"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let tag = format!("berth-bk-{}:latest", common::unique("private"));
+    cleanup.image(tag.clone());
+    cleanup.image(format!("{repo}:v1"));
+    let tree = Tree::new("bk-private");
+    tree.file(
+        "Dockerfile",
+        &format!("FROM {repo}:v1\nRUN echo private > /private\n"),
+    );
+
+    let anonymous = within(
+        180,
+        "a build of a private base without credentials",
+        async { finish(BuildKitBuild::new(tree.path()).run(&docker).await.unwrap()).await },
+    )
+    .await;
+    assert!(
+        matches!(&anonymous, Err(Error::Build { .. })),
+        "refused without credentials: {:?}",
+        anonymous.err()
+    );
+    let build = BuildKitBuild::new(tree.path())
+        .tag(tag.clone())
+        .credentials(store);
+    within(
+        180,
+        "a build of a private base with stored credentials",
+        async { finish(build.run(&docker).await.unwrap()).await },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        file_of(&docker, &tag, "/private").await.as_deref(),
+        Some(&b"private\n"[..])
+    );
+}
+
+/// Dropping the stream while a step runs cancels the build on the engine: the step's last
+/// act never happens.
+#[tokio::test]
+async fn dropping_the_stream_cancels_the_build() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let cache = common::unique("cancel-cache");
+    let tree = Tree::new("bk-cancel");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN --mount=type=cache,id={cache},target=/c sh -c 'echo started > /c/started; sleep 6; echo finished > /c/finished'\n",
+            common::test_image()
+        ),
+    );
+    let mut stream = BuildKitBuild::new(tree.path()).run(&docker).await.unwrap();
+    // Until the step has started (its vertex says so).
+    within(120, "the long step to start", async {
+        while let Some(event) = stream.next().await {
+            if let BuildEvent::Progress(update) = event.unwrap() {
+                if update
+                    .vertexes
+                    .iter()
+                    .any(|v| v.name.contains("sleep 6") && v.started.is_some())
+                {
+                    return;
+                }
+            }
+        }
+        panic!("the build ended before its step started");
+    })
+    .await;
+    drop(stream);
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let tag = format!("berth-bk-{}:latest", common::unique("cancel-check"));
+    let cleanup = Cleanup::new(&docker);
+    cleanup.image(tag.clone());
+    let check = Tree::new("bk-cancel-check");
+    check.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN --mount=type=cache,id={cache},target=/c ls /c > /listing\n",
+            common::test_image()
+        ),
+    );
+    within(180, "the check build", async {
+        finish(
+            BuildKitBuild::new(check.path())
+                .tag(tag.clone())
+                .run(&docker)
+                .await
+                .unwrap(),
+        )
+        .await
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let listing = file_of(&docker, &tag, "/listing").await.unwrap_or_default();
+    let listing = String::from_utf8_lossy(&listing);
+    assert!(listing.contains("started"), "the step ran: {listing:?}");
+    assert!(
+        !listing.contains("finished"),
+        "the step was cancelled: {listing:?}"
+    );
+}
+
+/// Heredocs need the Dockerfile frontend 1.4: Docker 23 and later build them; Docker 20.10's
+/// built-in frontend (BuildKit 0.8) refuses them, which is an error naming the line.
+#[tokio::test]
+async fn heredocs_where_the_engines_frontend_has_them() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let version = common::engine_version(&docker).await;
+    let api = version["ApiVersion"].as_str().unwrap_or("0").to_string();
+    let supports = berth::version::compare(&api, "1.42").is_ge();
+    let cleanup = Cleanup::new(&docker);
+    let tag = format!("berth-bk-{}:latest", common::unique("heredoc"));
+    cleanup.image(tag.clone());
+    let tree = Tree::new("bk-heredoc");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN <<EOF\necho one > /heredoc\necho two >> /heredoc\nEOF\n",
+            common::test_image()
+        ),
+    );
+    let result = within(180, "a build with a heredoc", async {
+        finish(
+            BuildKitBuild::new(tree.path())
+                .tag(tag.clone())
+                .run(&docker)
+                .await
+                .unwrap(),
+        )
+        .await
+    })
+    .await;
+    println!(
+        "API {api}: heredocs {}",
+        if supports { "built" } else { "refused" }
+    );
+    if supports {
+        result.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            file_of(&docker, &tag, "/heredoc").await.as_deref(),
+            Some(&b"one\ntwo\n"[..])
+        );
+    } else {
+        assert!(
+            matches!(&result, Err(Error::Build { .. })),
+            "{:?}",
+            result.err()
+        );
+    }
 }
