@@ -565,3 +565,168 @@ async fn heredocs_where_the_engines_frontend_has_them() {
         );
     }
 }
+
+/// An ssh agent the test starts, with a key it makes, forwarded to `RUN --mount=type=ssh`:
+/// the step sees the agent's socket (the test image has no ssh client to talk to it); an
+/// id the build was not given fails the build naming it; an agent that does not answer is
+/// refused before the build starts.
+#[tokio::test]
+async fn an_ssh_agent_is_forwarded() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let dir = Tree::new("bk-ssh");
+    let socket = dir.path().join("agent.sock");
+    let agent = std::process::Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut agent) = agent else {
+        common::unavailable::<()>("ssh-agent", "PATH", &"not installed");
+        return;
+    };
+    struct Kill<'a>(&'a mut std::process::Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(&mut agent);
+    let key = dir.path().join("id_ed25519");
+    let made = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "berth-buildkit",
+            "-f",
+        ])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for _ in 0..50 {
+        if socket.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let added = std::process::Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &socket)
+        .status()
+        .unwrap();
+    assert!(added.success(), "ssh-add");
+
+    let cleanup = Cleanup::new(&docker);
+    let tag = format!("berth-bk-{}:latest", common::unique("ssh"));
+    cleanup.image(tag.clone());
+    let tree = Tree::new("bk-ssh-context");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo agent > /ssh\n",
+            common::test_image()
+        ),
+    );
+    let build = BuildKitBuild::new(tree.path())
+        .tag(tag.clone())
+        .no_cache(true)
+        .ssh("default", berth::buildkit::SshAgent::socket(&socket));
+    within(180, "a build with an ssh agent", async {
+        finish(build.run(&docker).await.unwrap()).await
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        file_of(&docker, &tag, "/ssh").await.as_deref(),
+        Some(&b"agent\n"[..])
+    );
+
+    // Not given to the build: the engine's error names it.
+    let unknown = Tree::new("bk-ssh-unknown");
+    unknown.file(
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN --mount=type=ssh,id=deploy,required=true true\n",
+            common::test_image()
+        ),
+    );
+    let result = within(
+        180,
+        "a build asking for an ssh agent it was not given",
+        async {
+            finish(
+                BuildKitBuild::new(unknown.path())
+                    .no_cache(true)
+                    .run(&docker)
+                    .await
+                    .unwrap(),
+            )
+            .await
+        },
+    )
+    .await;
+    assert!(
+        matches!(&result, Err(Error::Build { message, .. }) if message.contains("deploy")),
+        "{:?}",
+        result.err()
+    );
+    // An agent that does not answer: refused before anything is sent.
+    let gone = BuildKitBuild::new(tree.path())
+        .ssh(
+            "default",
+            berth::buildkit::SshAgent::socket(dir.path().join("nobody.sock")),
+        )
+        .run(&docker)
+        .await;
+    assert!(
+        matches!(&gone, Err(Error::InvalidRequest { message, .. }) if message.contains("nobody.sock")),
+        "{gone:?}"
+    );
+}
+
+/// The blocking client runs the same build, its progress an iterator.
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_builds() {
+    let uri = common::docker_uri();
+    let docker = match berth::blocking::Client::new(&uri) {
+        Ok(client) if client.server_version().is_ok() => client,
+        Ok(_) | Err(_) => {
+            common::unavailable::<()>("docker", &uri, &"no answer");
+            return;
+        }
+    };
+    let tree = Tree::new("bk-blocking");
+    tree.file(
+        "Dockerfile",
+        &format!("FROM {}\nCOPY hello /hello\n", common::test_image()),
+    )
+    .file("hello", "from a thread\n");
+    let mut plain = PlainProgress::new();
+    let mut text = String::new();
+    let mut image = None;
+    let build = BuildKitBuild::new(tree.path()).no_cache(true);
+    for event in build.run_blocking(&docker).unwrap() {
+        match event.unwrap() {
+            BuildEvent::Progress(update) => text += &plain.render(&update),
+            BuildEvent::ImageId(id) => image = Some(id),
+            BuildEvent::Message(_) => {}
+        }
+    }
+    assert!(text.contains("COPY hello /hello"), "{text}");
+    let image = image.expect("an image id");
+    docker
+        .invoke(images::ImageDelete {
+            name: image,
+            ..Default::default()
+        })
+        .unwrap();
+}

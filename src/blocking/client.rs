@@ -142,13 +142,20 @@ impl Client {
         &self.client
     }
 
+    /// The async client it drives (for what `invoke` does not cover, such as a BuildKit
+    /// build).
+    #[cfg(feature = "buildkit")]
+    pub(crate) fn async_client(&self) -> &crate::Client {
+        &self.client
+    }
+
     /// The runtime, for what outlives a call (streams).
-    pub(super) fn runtime(&self) -> Arc<Runtime> {
+    pub(crate) fn runtime(&self) -> Arc<Runtime> {
         self.runtime.clone()
     }
 
     /// Drives a future of this client on the caller's thread.
-    pub(super) fn block_on<F: std::future::Future>(
+    pub(crate) fn block_on<F: std::future::Future>(
         &self,
         what: &str,
         future: F,

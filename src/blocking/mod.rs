@@ -111,7 +111,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// The runtime a client and its streams share (in an `Arc`): it shuts down when the last
 /// of them is dropped.
-struct Runtime {
+pub(crate) struct Runtime {
     /// `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
@@ -138,7 +138,7 @@ impl Runtime {
 
     /// Drives `future` to completion on this thread, with the runtime's context entered;
     /// `what` names the call in the error when this thread is inside a runtime.
-    fn block_on<F: Future>(&self, what: &str, future: F) -> crate::Result<F::Output> {
+    pub(crate) fn block_on<F: Future>(&self, what: &str, future: F) -> crate::Result<F::Output> {
         refuse_inside_runtime(what)?;
         Ok(self.handle.block_on(future))
     }

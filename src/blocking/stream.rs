@@ -81,7 +81,7 @@ pub struct Iter<S> {
 }
 
 impl<S> Iter<S> {
-    fn new(stream: S, runtime: Arc<Runtime>) -> Iter<S> {
+    pub(crate) fn new(stream: S, runtime: Arc<Runtime>) -> Iter<S> {
         Iter { stream, runtime }
     }
 }

@@ -380,6 +380,31 @@ impl BuildKitBuild {
     }
 }
 
+#[cfg(feature = "blocking")]
+impl BuildKitBuild {
+    /// The same build from the blocking client (feature `blocking`): its progress as an
+    /// iterator, each step blocking until the next event.
+    ///
+    /// ```no_run
+    /// # fn demo(docker: berth::blocking::Client) -> berth::Result<()> {
+    /// use berth::buildkit::{BuildEvent, BuildKitBuild, PlainProgress};
+    /// let mut plain = PlainProgress::new();
+    /// for event in BuildKitBuild::new("./app").tag("app:latest").run_blocking(&docker)? {
+    ///     if let BuildEvent::Progress(update) = event? {
+    ///         eprint!("{}", plain.render(&update));
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn run_blocking(
+        self,
+        client: &crate::blocking::Client,
+    ) -> crate::Result<crate::blocking::Iter<BuildStream>> {
+        let stream = client.block_on("BuildKit build", self.run(client.async_client()))??;
+        Ok(crate::blocking::Iter::new(stream, client.runtime()))
+    }
+}
+
 /// A JSON-valued query parameter (`buildargs`, `labels`, `cachefrom`).
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).expect("maps and lists of strings serialize")
