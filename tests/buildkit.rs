@@ -397,7 +397,6 @@ async fn a_private_base_image_is_pulled_with_stored_credentials() {
             name: repo.clone(),
             tag: Some("v1".into()),
             x_registry_auth: auth,
-            ..Default::default()
         })
         .await
         .unwrap()
