@@ -18,6 +18,9 @@ mod archive_put;
 mod attach_stdin;
 #[path = "../examples/build_image.rs"]
 mod build_image;
+#[cfg(feature = "buildkit")]
+#[path = "../examples/buildkit.rs"]
+mod buildkit;
 #[path = "../examples/create_network.rs"]
 mod create_network;
 #[path = "../examples/create_start_container.rs"]
@@ -46,8 +49,9 @@ mod swarm;
 mod tracing_spans;
 
 macro_rules! examples {
-    ($($engine:ident: $name:ident),* $(,)?) => {
+    ($($(#[$attr:meta])* $engine:ident: $name:ident),* $(,)?) => {
         $(
+            $(#[$attr])*
             #[tokio::test]
             async fn $name() {
                 examples!(@run $engine $name);
@@ -88,6 +92,8 @@ macro_rules! examples {
 examples! {
     registry: pull_image,
     docker: build_image,
+    #[cfg(feature = "buildkit")]
+    docker: buildkit,
     docker: create_start_container,
     docker: create_network,
     docker: stream_logs,
