@@ -148,3 +148,7 @@ struct ReadmeDoctests;
 #[cfg(all(doctest, feature = "docker-v1_55"))]
 #[doc = include_str!("../docs/guide.md")]
 struct GuideDoctests;
+
+#[cfg(all(doctest, feature = "buildkit"))]
+#[doc = include_str!("../docs/buildkit.md")]
+struct BuildKitDoctests;

@@ -104,6 +104,7 @@ impl Pattern {
     }
 }
 
+#[cfg(feature = "buildkit")]
 impl Pattern {
     /// Whether a path under `dir` could match: the pattern's text before its first wildcard
     /// leads into `dir`, or stops short of it (a walk filtered by include patterns enters

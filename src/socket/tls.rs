@@ -66,6 +66,10 @@ impl Connector {
     pub(crate) fn new(tls: Option<&TlsMaterial>, host: &str) -> Result<Connector> {
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|e| config_error(format!("{host:?} cannot be a TLS server name: {e}")))?;
+        // rustls 0.23.48 deprecates ring's provider for its lack of post-quantum key
+        // exchange; berth keeps ring (aws-lc-rs would add a C library to every build) and
+        // the classical key exchanges dockerd's Go TLS offers as well.
+        #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let versions = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
