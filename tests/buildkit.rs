@@ -729,3 +729,71 @@ fn the_blocking_client_builds() {
         })
         .unwrap();
 }
+
+/// `--output type=local` and `type=tar`: the result's files written on this side, through
+/// the session, with no image in the engine.
+#[tokio::test]
+async fn outputs_to_a_local_directory_and_a_tar_file() {
+    let Some(docker) = common::docker().await else {
+        return;
+    };
+    let tree = Tree::new("bk-output");
+    tree.file(
+        "Dockerfile",
+        &format!(
+            "FROM {} AS build\nRUN mkdir -p /out/sub && echo made > /out/sub/made.txt && ln -s sub/made.txt /out/link\n\
+             FROM scratch\nCOPY --from=build /out /\nCOPY hello.txt /hello.txt\n",
+            common::test_image()
+        ),
+    )
+    .file("hello.txt", "hello from the context\n");
+    let out = Tree::new("bk-output-dir");
+    let local = out.path().join("local");
+    within(180, "a build with a local output", async {
+        finish(
+            BuildKitBuild::new(tree.path())
+                .output(berth::buildkit::Output::Local(local.clone()))
+                .run(&docker)
+                .await
+                .unwrap(),
+        )
+        .await
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        std::fs::read_to_string(local.join("hello.txt")).unwrap(),
+        "hello from the context\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(local.join("sub/made.txt")).unwrap(),
+        "made\n"
+    );
+    assert_eq!(
+        std::fs::read_link(local.join("link")).unwrap(),
+        Path::new("sub/made.txt")
+    );
+
+    let tar = out.path().join("result.tar");
+    within(180, "a build with a tar output", async {
+        finish(
+            BuildKitBuild::new(tree.path())
+                .output(berth::buildkit::Output::Tar(tar.clone()))
+                .run(&docker)
+                .await
+                .unwrap(),
+        )
+        .await
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let archive = std::fs::read(&tar).unwrap();
+    assert_eq!(
+        common::file_in_tar(&archive, "hello.txt").as_deref(),
+        Some(&b"hello from the context\n"[..])
+    );
+    assert_eq!(
+        common::file_in_tar(&archive, "sub/made.txt").as_deref(),
+        Some(&b"made\n"[..])
+    );
+}

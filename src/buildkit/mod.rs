@@ -29,9 +29,12 @@
 //!
 //! A step that fails ends the stream with [`Error::Build`](crate::Error::Build): the step,
 //! the engine's error and the last lines of the step's log. Dropping the stream cancels
-//! the build on the engine. Named build contexts (`--build-context`) cannot be sent: the
-//! engines' `POST /build` has no way to pass them (buildx sends them through `/grpc`).
+//! the build on the engine. [`Output::Local`] and [`Output::Tar`] write the result on this
+//! side instead of the engine's image store. Named build contexts (`--build-context`) cannot
+//! be sent: the engines' `POST /build` has no way to pass them (buildx sends them through
+//! `/grpc`).
 
+mod filesend;
 mod filesync;
 mod progress;
 mod proto;
@@ -79,6 +82,12 @@ pub struct BuildKitBuild {
 /// Where the result goes instead of the engine's image store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
+    /// The result's files, written into this directory on the client (`type=local`; made if
+    /// missing, files already there and not in the result are kept).
+    Local(PathBuf),
+    /// The result's files as one tar archive, written to this file on the client
+    /// (`type=tar`).
+    Tar(PathBuf),
     /// No export at all: the build only runs (and fills the cache).
     CacheOnly,
 }
@@ -299,6 +308,7 @@ impl BuildKitBuild {
             secrets: self.secrets.clone(),
             ssh: self.ssh.clone(),
             credentials: self.credentials.clone(),
+            output: self.output.clone(),
         };
         let mut request = client
             .request(Method::Post, "/session")
@@ -362,8 +372,18 @@ impl BuildKitBuild {
         for host in &self.extra_hosts {
             build = build.query("extrahosts", host.as_str());
         }
-        if let Some(Output::CacheOnly) = &self.output {
-            build = build.query("outputs", r#"[{"Type":"cacheonly","Attrs":{}}]"#);
+        // The destination stays here: the daemon sends the files through the session.
+        let output_type = match &self.output {
+            Some(Output::Local(_)) => Some("local"),
+            Some(Output::Tar(_)) => Some("tar"),
+            Some(Output::CacheOnly) => Some("cacheonly"),
+            None => None,
+        };
+        if let Some(output_type) = output_type {
+            build = build.query(
+                "outputs",
+                format!(r#"[{{"Type":"{output_type}","Attrs":{{}}}}]"#),
+            );
         }
         let answer = build
             .response(crate::ResponseKind::JsonLines)

@@ -16,7 +16,7 @@ use super::proto::fsutil::types::Packet;
 use super::proto::moby::buildkit::secrets::v1 as secrets;
 use super::proto::moby::filesync::v1 as filesync_pb;
 use super::proto::moby::sshforward::v1 as ssh_pb;
-use super::{SecretSource, SshAgent};
+use super::{Output, SecretSource, SshAgent};
 use crate::credentials::CredentialStore;
 
 pub(crate) type PacketStream = Pin<Box<dyn Stream<Item = Result<Packet, Status>> + Send>>;
@@ -28,6 +28,7 @@ pub(crate) struct Services {
     pub(crate) secrets: HashMap<String, SecretSource>,
     pub(crate) ssh: HashMap<String, SshAgent>,
     pub(crate) credentials: Option<CredentialStore>,
+    pub(crate) output: Option<Output>,
 }
 
 impl Services {
@@ -40,6 +41,9 @@ impl Services {
             "/moby.filesync.v1.Auth/Credentials",
             "/moby.buildkit.secrets.v1.Secrets/GetSecret",
         ];
+        if matches!(self.output, Some(Output::Local(_) | Output::Tar(_))) {
+            methods.push("/moby.filesync.v1.FileSend/DiffCopy");
+        }
         if !self.ssh.is_empty() {
             methods.extend([
                 "/moby.sshforward.v1.SSH/CheckAgent",
@@ -59,6 +63,7 @@ pub(crate) async fn serve(io: crate::stream::Upgraded, services: Services) {
     let auth = filesync_pb::auth_server::AuthServer::new(Handler(services.clone()));
     let secrets = secrets::secrets_server::SecretsServer::new(Handler(services.clone()));
     let ssh = ssh_pb::ssh_server::SshServer::new(Handler(services.clone()));
+    let output = services.output.clone();
     let route = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
         let path = request.uri().path();
         let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
@@ -70,6 +75,7 @@ pub(crate) async fn serve(io: crate::stream::Upgraded, services: Services) {
             ssh.clone(),
         );
         let service = service.to_string();
+        let output = output.clone();
         async move {
             let response = match service.as_str() {
                 "grpc.health.v1.Health" => health.call(request).await,
@@ -77,6 +83,7 @@ pub(crate) async fn serve(io: crate::stream::Upgraded, services: Services) {
                 "moby.filesync.v1.Auth" => auth.call(request).await,
                 "moby.buildkit.secrets.v1.Secrets" => secrets.call(request).await,
                 "moby.sshforward.v1.SSH" => ssh.call(request).await,
+                "moby.filesync.v1.FileSend" => Ok(super::filesend::serve(output, request).await),
                 _ => Ok(Status::unimplemented(format!("berth serves no {service}")).into_http()),
             };
             Ok::<_, Infallible>(response.unwrap_or_else(|never| match never {}))
