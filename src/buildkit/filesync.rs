@@ -29,6 +29,10 @@ mod go_mode {
     pub const STICKY: u32 = 1 << 20;
 }
 
+/// The packets a DiffCopy call answers with.
+pub(crate) type PacketStream =
+    std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<Packet, Status>> + Send>>;
+
 /// Data packets carry at most this much, as fsutil's sender does.
 const CHUNK: usize = 32 * 1024;
 
@@ -329,7 +333,7 @@ fn entry(
 pub(crate) async fn diff_copy(
     dirs: &HashMap<String, SyncedDir>,
     request: Request<Streaming<Packet>>,
-) -> Result<Response<super::session::PacketStream>, Status> {
+) -> Result<Response<PacketStream>, Status> {
     let name = request
         .metadata()
         .get("dir-name")

@@ -11,7 +11,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tonic::codegen::Service;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::filesync::{self, SyncedDir};
+use super::filesync::{self, PacketStream, SyncedDir};
 use super::proto::fsutil::types::Packet;
 use super::proto::moby::buildkit::secrets::v1 as secrets;
 use super::proto::moby::filesync::v1 as filesync_pb;
@@ -19,7 +19,6 @@ use super::proto::moby::sshforward::v1 as ssh_pb;
 use super::{Output, SecretSource, SshAgent};
 use crate::credentials::CredentialStore;
 
-pub(crate) type PacketStream = Pin<Box<dyn Stream<Item = Result<Packet, Status>> + Send>>;
 type SshStream = Pin<Box<dyn Stream<Item = Result<ssh_pb::BytesMessage, Status>> + Send>>;
 
 /// What one build's session serves.
