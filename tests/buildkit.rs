@@ -329,10 +329,13 @@ async fn a_cache_mount_outlives_its_build() {
     tree.file(
         "Dockerfile",
         &format!(
+            // The mount's id is no part of the step's cache key, and `--no-cache` gives the
+            // step a fresh cache mount: the run's own name in the command keeps an earlier
+            // run's layer from standing in for the step.
             "FROM {}\nARG RUN\n\
-             RUN --mount=type=cache,id={},target=/cache echo \"$RUN\" >> /cache/runs && cp /cache/runs /runs\n",
+             RUN --mount=type=cache,id={id},target=/cache : {id}; echo \"$RUN\" >> /cache/runs && cp /cache/runs /runs\n",
             common::test_image(),
-            common::unique("cache-id")
+            id = common::unique("cache-id")
         ),
     );
     for run in ["first", "second"] {
@@ -459,19 +462,19 @@ async fn dropping_the_stream_cancels_the_build() {
     tree.file(
         "Dockerfile",
         &format!(
-            "FROM {}\nRUN --mount=type=cache,id={cache},target=/c sh -c 'echo started > /c/started; sleep 6; echo finished > /c/finished'\n",
+            "FROM {}\nRUN --mount=type=cache,id={cache},target=/c sh -c ': {cache}; echo started > /c/started; echo step-running; sleep 6; echo finished > /c/finished'\n",
             common::test_image()
         ),
     );
     let mut stream = BuildKitBuild::new(tree.path()).run(&docker).await.unwrap();
-    // Until the step has started (its vertex says so).
+    // Until the step is running (its log says so).
     within(120, "the long step to start", async {
         while let Some(event) = stream.next().await {
             if let BuildEvent::Progress(update) = event.unwrap() {
                 if update
-                    .vertexes
+                    .logs
                     .iter()
-                    .any(|v| v.name.contains("sleep 6") && v.started.is_some())
+                    .any(|l| String::from_utf8_lossy(&l.data).contains("step-running"))
                 {
                     return;
                 }
@@ -489,7 +492,7 @@ async fn dropping_the_stream_cancels_the_build() {
     check.file(
         "Dockerfile",
         &format!(
-            "FROM {}\nRUN --mount=type=cache,id={cache},target=/c ls /c > /listing\n",
+            "FROM {}\nRUN --mount=type=cache,id={cache},target=/c : {cache}; ls /c > /listing\n",
             common::test_image()
         ),
     );
