@@ -569,7 +569,7 @@ async fn heredocs_where_the_engines_frontend_has_them() {
 }
 
 /// An ssh agent the test starts, with a key it makes, forwarded to `RUN --mount=type=ssh`:
-/// the step sees the agent's socket (the test image has no ssh client to talk to it); an
+/// a probe in the step asks the agent for its keys through the relay and gets the key; an
 /// id the build was not given fails the build naming it; an agent that does not answer is
 /// refused before the build starts.
 #[tokio::test]
@@ -633,10 +633,11 @@ async fn an_ssh_agent_is_forwarded() {
     tree.file(
         "Dockerfile",
         &format!(
-            "FROM {}\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo agent > /ssh\n",
+            "FROM {}\nCOPY probe /probe\nRUN --mount=type=ssh /probe > /ssh\n",
             common::test_image()
         ),
     );
+    agent_probe(&tree.path().join("probe"));
     let build = BuildKitBuild::new(tree.path())
         .tag(tag.clone())
         .no_cache(true)
@@ -646,9 +647,17 @@ async fn an_ssh_agent_is_forwarded() {
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));
+    // The agent's answer to "list your keys", through berth's relay: the key made above.
+    let answer = file_of(&docker, &tag, "/ssh").await.unwrap_or_default();
     assert_eq!(
-        file_of(&docker, &tag, "/ssh").await.as_deref(),
-        Some(&b"agent\n"[..])
+        answer.first(),
+        Some(&12),
+        "SSH_AGENT_IDENTITIES_ANSWER: {answer:?}"
+    );
+    assert!(
+        answer.windows(14).any(|w| w == b"berth-buildkit"),
+        "the key's comment: {:?}",
+        String::from_utf8_lossy(&answer)
     );
 
     // Not given to the build: the engine's error names it.
@@ -799,4 +808,36 @@ async fn outputs_to_a_local_directory_and_a_tar_file() {
         common::file_in_tar(&archive, "sub/made.txt").as_deref(),
         Some(&b"made\n"[..])
     );
+}
+
+/// A static program for the build step (the test image has no ssh client): it asks the agent
+/// at `SSH_AUTH_SOCK` for its identities (SSH_AGENTC_REQUEST_IDENTITIES) and prints the
+/// answer's body.
+fn agent_probe(out: &Path) {
+    let source = out.with_extension("rs");
+    std::fs::write(
+        &source,
+        r#"use std::io::{Read, Write};
+fn main() {
+    let path = std::env::var("SSH_AUTH_SOCK").expect("SSH_AUTH_SOCK");
+    let mut agent = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+    agent.write_all(&[0, 0, 0, 1, 11]).expect("write");
+    let mut len = [0u8; 4];
+    agent.read_exact(&mut len).expect("read");
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    agent.read_exact(&mut body).expect("read");
+    std::io::stdout().write_all(&body).unwrap();
+}
+"#,
+    )
+    .unwrap();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let built = std::process::Command::new(rustc)
+        .args(["-O", "-C", "target-feature=+crt-static", "-o"])
+        .arg(out)
+        .arg(&source)
+        .status()
+        .expect("rustc runs");
+    assert!(built.success(), "the agent probe compiles");
+    std::fs::remove_file(&source).unwrap();
 }
