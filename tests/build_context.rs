@@ -8,55 +8,14 @@ mod common;
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use berth::build_context::BuildContext;
 use berth::docker::v1_41::{build, images};
 use berth::Error;
-use common::{report::rss_kib, within, Cleanup};
+use common::{report::rss_kib, within, Cleanup, Tree};
 use futures_util::StreamExt;
-
-/// A directory tree under the temporary folder, removed when dropped.
-struct Tree(PathBuf);
-
-impl Tree {
-    fn new(what: &str) -> Tree {
-        let root = std::env::temp_dir().join(common::unique(what));
-        std::fs::create_dir_all(&root).unwrap();
-        Tree(root)
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
-    }
-
-    fn file(&self, rel: &str, contents: &str) -> &Tree {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-        self
-    }
-
-    /// A file of `size` bytes that takes no disk space.
-    fn sparse(&self, rel: &str, size: u64) -> &Tree {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::File::create(path).unwrap().set_len(size).unwrap();
-        self
-    }
-
-    fn symlink(&self, rel: &str, target: &str) -> &Tree {
-        std::os::unix::fs::symlink(target, self.path(rel)).unwrap();
-        self
-    }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The whole tar of a context, read through its stream.
 async fn tar_of(context: BuildContext) -> Vec<u8> {
@@ -135,9 +94,9 @@ async fn entries_are_sorted_with_their_metadata() {
     // A socket cannot be archived: Docker's archiver skips it, and so does berth.
     let _socket = std::os::unix::net::UnixListener::bind(tree.path("sock")).unwrap();
 
-    let context = BuildContext::from_dir(&tree.0).await.unwrap();
+    let context = BuildContext::from_dir(tree.root()).await.unwrap();
     assert_eq!(context.dockerfile(), "Dockerfile");
-    assert_eq!(context.dir(), std::fs::canonicalize(&tree.0).unwrap());
+    assert_eq!(context.dir(), std::fs::canonicalize(tree.root()).unwrap());
     let tar = tar_of(context).await;
     let entries = entries(&tar);
     let listed: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
@@ -211,7 +170,7 @@ async fn dockerignore_rules_decide_what_is_sent() {
     .file("docs/en/final.md", "")
     .file("docs/draft.md", "")
     .file("sub/app.log", "");
-    let tar = tar_of(BuildContext::from_dir(&tree.0).await.unwrap()).await;
+    let tar = tar_of(BuildContext::from_dir(tree.root()).await.unwrap()).await;
     assert_eq!(
         names(&tar),
         [
@@ -244,7 +203,7 @@ async fn the_dockerfile_and_dockerignore_are_always_sent() {
         .file("Dockerfile", "FROM scratch\n")
         .file("other", "")
         .file("src/main.rs", "");
-    let tar = tar_of(BuildContext::from_dir(&tree.0).await.unwrap()).await;
+    let tar = tar_of(BuildContext::from_dir(tree.root()).await.unwrap()).await;
     assert_eq!(
         names(&tar),
         [".dockerignore", "Dockerfile", "src", "src/main.rs"]
@@ -257,7 +216,7 @@ async fn the_dockerfile_and_dockerignore_are_always_sent() {
         .file("main.c", "");
     let context = BuildContext::options()
         .dockerfile("build/Dockerfile.release")
-        .from_dir(&tree.0)
+        .from_dir(tree.root())
         .await
         .unwrap();
     assert_eq!(context.dockerfile(), "build/Dockerfile.release");
@@ -270,7 +229,7 @@ async fn the_dockerfile_and_dockerignore_are_always_sent() {
     // Without a Dockerfile, a lower-case `dockerfile` is taken, as the CLI does.
     let tree = Tree::new("ctx-lower");
     tree.file("dockerfile", "FROM scratch\n");
-    let context = BuildContext::from_dir(&tree.0).await.unwrap();
+    let context = BuildContext::from_dir(tree.root()).await.unwrap();
     assert_eq!(context.dockerfile(), "dockerfile");
 }
 
@@ -288,7 +247,7 @@ async fn opening_errors_say_what_is_wrong() {
 
     let tree = Tree::new("ctx-errors");
     tree.file("main.c", "");
-    let no_dockerfile = BuildContext::from_dir(&tree.0).await.unwrap_err();
+    let no_dockerfile = BuildContext::from_dir(tree.root()).await.unwrap_err();
     assert!(
         no_dockerfile
             .to_string()
@@ -301,7 +260,7 @@ async fn opening_errors_say_what_is_wrong() {
     std::fs::write(&outside, "FROM scratch\n").unwrap();
     let error = BuildContext::options()
         .dockerfile(&outside)
-        .from_dir(&tree.0)
+        .from_dir(tree.root())
         .await
         .unwrap_err();
     std::fs::remove_file(&outside).unwrap();
@@ -315,16 +274,16 @@ async fn opening_errors_say_what_is_wrong() {
     let back_inside = BuildContext::options()
         .dockerfile(
             Path::new("..")
-                .join(tree.0.file_name().unwrap())
+                .join(tree.root().file_name().unwrap())
                 .join("Dockerfile"),
         )
-        .from_dir(&tree.0)
+        .from_dir(tree.root())
         .await
         .unwrap();
     assert_eq!(back_inside.dockerfile(), "Dockerfile");
 
     tree.file(".dockerignore", "ok\n[z-\n");
-    let bad = BuildContext::from_dir(&tree.0).await.unwrap_err();
+    let bad = BuildContext::from_dir(tree.root()).await.unwrap_err();
     assert_eq!(bad.kind(), std::io::ErrorKind::InvalidData);
     assert!(
         bad.to_string().contains(".dockerignore") && bad.to_string().contains("[z-"),
@@ -345,7 +304,10 @@ async fn a_large_tree_streams_in_constant_memory() {
     // Headers and data in 512-byte blocks, directories `a`, `a/b`, `c`, the 1 KiB end.
     let expected = 4 * (512 + FILE) + (512 + 512) + 3 * 512 + 1024;
 
-    let mut stream = BuildContext::from_dir(&tree.0).await.unwrap().into_stream();
+    let mut stream = BuildContext::from_dir(tree.root())
+        .await
+        .unwrap()
+        .into_stream();
     let first = stream.next().await.unwrap().unwrap();
     let start = rss_kib();
     // A reader that stops: the producer must stop too, a few chunks ahead at most.
@@ -385,7 +347,10 @@ async fn a_file_changing_while_sent_ends_the_stream_naming_it() {
     let tree = Tree::new("ctx-shrink");
     tree.file("Dockerfile", "FROM scratch\n")
         .sparse("zz-big", 64 << 20);
-    let mut stream = BuildContext::from_dir(&tree.0).await.unwrap().into_stream();
+    let mut stream = BuildContext::from_dir(tree.root())
+        .await
+        .unwrap()
+        .into_stream();
     // The first chunk holds the Dockerfile and the start of zz-big: it is open and
     // partly read when it is cut short.
     stream.next().await.unwrap().unwrap();
@@ -455,7 +420,7 @@ async fn dockerd_builds_exactly_what_dockerignore_leaves() {
 
     let context = BuildContext::options()
         .dockerfile("docker/Dockerfile")
-        .from_dir(&tree.0)
+        .from_dir(tree.root())
         .await
         .unwrap();
     let progress = within(
@@ -511,7 +476,7 @@ async fn a_failing_file_fails_the_build_and_names_it() {
     let big = tree.path("zz-big");
     let mut cut = false;
     // The archive as it goes out: zz-big is cut short once its first bytes are on the way.
-    let tar = BuildContext::from_dir(&tree.0)
+    let tar = BuildContext::from_dir(tree.root())
         .await
         .unwrap()
         .into_stream()
@@ -581,7 +546,7 @@ async fn podman_libpod_build_takes_the_same_body() {
         .symlink("link", "kept.txt");
     let context = BuildContext::options()
         .dockerfile("build/Containerfile")
-        .from_dir(&tree.0)
+        .from_dir(tree.root())
         .await
         .unwrap();
     let build = within(

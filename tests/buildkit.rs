@@ -5,42 +5,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use berth::buildkit::{BuildEvent, BuildKitBuild, BuildStream, PlainProgress, SecretSource};
 use berth::docker::v1_41::{containers, images, models};
 use berth::{Client, Error};
-use common::{within, Cleanup};
+use common::{within, Cleanup, Tree};
 use futures_util::StreamExt;
-
-/// A context directory under the temporary folder, removed when dropped.
-struct Tree(PathBuf);
-
-impl Tree {
-    fn new(what: &str) -> Tree {
-        let root = std::env::temp_dir().join(common::unique(what));
-        std::fs::create_dir_all(&root).unwrap();
-        Tree(root)
-    }
-
-    fn file(&self, rel: &str, contents: &str) -> &Tree {
-        let path = self.0.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-        self
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Everything the build said, rendered as plain progress, and the image it made.
 struct Finished {
@@ -67,6 +39,11 @@ async fn finish(mut stream: BuildStream) -> berth::Result<Finished> {
         }
     }
     Ok(done)
+}
+
+/// Runs the build to its end within three minutes: what it said, or its error.
+async fn built(docker: &Client, build: BuildKitBuild, what: &str) -> berth::Result<Finished> {
+    within(180, what, async { finish(build.run(docker).await?).await }).await
 }
 
 /// The contents of a file of an image, read through a container created (not started).
@@ -139,16 +116,14 @@ async fn a_multi_stage_build_with_target_dockerignore_and_copy_from() {
     .file(".dockerignore", "app/secret.txt\n")
     .file("app/main.txt", "main\n")
     .file("app/secret.txt", "must not be sent\n");
-    let build = BuildKitBuild::new(tree.path())
+    let build = BuildKitBuild::new(tree.root())
         .tag(tag.clone())
         .target("release")
         .build_arg("GREETING", "hello from berth")
         .label("berth.test", "buildkit");
-    let done = within(180, "BuildKit build", async {
-        finish(build.run(&docker).await.unwrap()).await
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    let done = built(&docker, build, "BuildKit build")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     println!("{}", done.plain);
     assert!(done.updates > 0, "typed progress came");
     assert!(done
@@ -208,7 +183,7 @@ async fn a_secret_is_readable_in_its_step_only() {
             common::test_image()
         ),
     );
-    let build = BuildKitBuild::new(tree.path())
+    let build = BuildKitBuild::new(tree.root())
         .tag(tag.clone())
         // A secret is no part of the cache key: an earlier run's step would be reused.
         .no_cache(true)
@@ -217,11 +192,9 @@ async fn a_secret_is_readable_in_its_step_only() {
         !format!("{build:?}").contains(&value),
         "Debug hides the secret"
     );
-    within(180, "BuildKit build with a secret", async {
-        finish(build.run(&docker).await.unwrap()).await
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    built(&docker, build, "BuildKit build with a secret")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     // The step read the value (its digest, so that the value itself is in no command).
     use sha2::Digest;
     let digest: String = sha2::Sha256::digest(value.as_bytes())
@@ -261,9 +234,11 @@ async fn a_failed_step_is_an_error_naming_it_with_its_log() {
             common::test_image()
         ),
     );
-    let result = within(180, "a failing BuildKit build", async {
-        finish(BuildKitBuild::new(tree.path()).run(&docker).await.unwrap()).await
-    })
+    let result = built(
+        &docker,
+        BuildKitBuild::new(tree.root()),
+        "a failing BuildKit build",
+    )
     .await;
     let Err(Error::Build {
         step, message, log, ..
@@ -286,12 +261,12 @@ async fn bad_input_is_refused_before_the_build() {
         return;
     };
     let tree = Tree::new("bk-bad");
-    let missing = BuildKitBuild::new(tree.path()).run(&docker).await;
+    let missing = BuildKitBuild::new(tree.root()).run(&docker).await;
     assert!(
         matches!(&missing, Err(Error::InvalidRequest { message, .. }) if message.contains("no Dockerfile")),
         "{missing:?}"
     );
-    let not_dir = BuildKitBuild::new(tree.path().join("nothing"))
+    let not_dir = BuildKitBuild::new(tree.root().join("nothing"))
         .run(&docker)
         .await;
     assert!(
@@ -305,9 +280,11 @@ async fn bad_input_is_refused_before_the_build() {
             common::test_image()
         ),
     );
-    let result = within(180, "a build missing its secret", async {
-        finish(BuildKitBuild::new(tree.path()).run(&docker).await.unwrap()).await
-    })
+    let result = built(
+        &docker,
+        BuildKitBuild::new(tree.root()),
+        "a build missing its secret",
+    )
     .await;
     assert!(
         matches!(&result, Err(Error::Build { message, .. }) if message.contains("absent")),
@@ -339,14 +316,12 @@ async fn a_cache_mount_outlives_its_build() {
         ),
     );
     for run in ["first", "second"] {
-        let build = BuildKitBuild::new(tree.path())
+        let build = BuildKitBuild::new(tree.root())
             .tag(tag.clone())
             .build_arg("RUN", run);
-        within(180, "BuildKit build with a cache mount", async {
-            finish(build.run(&docker).await.unwrap()).await
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        built(&docker, build, "BuildKit build with a cache mount")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     assert_eq!(
         file_of(&docker, &tag, "/runs").await.as_deref(),
@@ -383,7 +358,7 @@ async fn a_private_base_image_is_pulled_with_stored_credentials() {
     );
     let env = berth::env::Environment::empty();
     let store = berth::credentials::CredentialStore::docker_file(
-        config_dir.path().join("config.json"),
+        config_dir.root().join("config.json"),
         &env,
     );
     docker
@@ -426,7 +401,7 @@ async fn a_private_base_image_is_pulled_with_stored_credentials() {
     let anonymous = within(
         180,
         "a build of a private base without credentials",
-        async { finish(BuildKitBuild::new(tree.path()).run(&docker).await.unwrap()).await },
+        async { finish(BuildKitBuild::new(tree.root()).run(&docker).await.unwrap()).await },
     )
     .await;
     assert!(
@@ -434,7 +409,7 @@ async fn a_private_base_image_is_pulled_with_stored_credentials() {
         "refused without credentials: {:?}",
         anonymous.err()
     );
-    let build = BuildKitBuild::new(tree.path())
+    let build = BuildKitBuild::new(tree.root())
         .tag(tag.clone())
         .credentials(store);
     within(
@@ -466,7 +441,7 @@ async fn dropping_the_stream_cancels_the_build() {
             common::test_image()
         ),
     );
-    let mut stream = BuildKitBuild::new(tree.path()).run(&docker).await.unwrap();
+    let mut stream = BuildKitBuild::new(tree.root()).run(&docker).await.unwrap();
     // Until the step is running (its log says so).
     within(120, "the long step to start", async {
         while let Some(event) = stream.next().await {
@@ -496,16 +471,11 @@ async fn dropping_the_stream_cancels_the_build() {
             common::test_image()
         ),
     );
-    within(180, "the check build", async {
-        finish(
-            BuildKitBuild::new(check.path())
-                .tag(tag.clone())
-                .run(&docker)
-                .await
-                .unwrap(),
-        )
-        .await
-    })
+    built(
+        &docker,
+        BuildKitBuild::new(check.root()).tag(tag.clone()),
+        "the check build",
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let listing = file_of(&docker, &tag, "/listing").await.unwrap_or_default();
@@ -538,16 +508,11 @@ async fn heredocs_where_the_engines_frontend_has_them() {
             common::test_image()
         ),
     );
-    let result = within(180, "a build with a heredoc", async {
-        finish(
-            BuildKitBuild::new(tree.path())
-                .tag(tag.clone())
-                .run(&docker)
-                .await
-                .unwrap(),
-        )
-        .await
-    })
+    let result = built(
+        &docker,
+        BuildKitBuild::new(tree.root()).tag(tag.clone()),
+        "a build with a heredoc",
+    )
     .await;
     println!(
         "API {api}: heredocs {}",
@@ -578,7 +543,7 @@ async fn an_ssh_agent_is_forwarded() {
         return;
     };
     let dir = Tree::new("bk-ssh");
-    let socket = dir.path().join("agent.sock");
+    let socket = dir.root().join("agent.sock");
     let agent = std::process::Command::new("ssh-agent")
         .arg("-D")
         .arg("-a")
@@ -597,7 +562,7 @@ async fn an_ssh_agent_is_forwarded() {
         }
     }
     let _agent = Kill(&mut agent);
-    let key = dir.path().join("id_ed25519");
+    let key = dir.root().join("id_ed25519");
     let made = std::process::Command::new("ssh-keygen")
         .args([
             "-q",
@@ -637,16 +602,14 @@ async fn an_ssh_agent_is_forwarded() {
             common::test_image()
         ),
     );
-    agent_probe(&tree.path().join("probe"));
-    let build = BuildKitBuild::new(tree.path())
+    agent_probe(&tree.root().join("probe"));
+    let build = BuildKitBuild::new(tree.root())
         .tag(tag.clone())
         .no_cache(true)
         .ssh("default", berth::buildkit::SshAgent::socket(&socket));
-    within(180, "a build with an ssh agent", async {
-        finish(build.run(&docker).await.unwrap()).await
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    built(&docker, build, "a build with an ssh agent")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     // The agent's answer to "list your keys", through berth's relay: the key made above.
     let answer = file_of(&docker, &tag, "/ssh").await.unwrap_or_default();
     assert_eq!(
@@ -674,7 +637,7 @@ async fn an_ssh_agent_is_forwarded() {
         "a build asking for an ssh agent it was not given",
         async {
             finish(
-                BuildKitBuild::new(unknown.path())
+                BuildKitBuild::new(unknown.root())
                     .no_cache(true)
                     .run(&docker)
                     .await
@@ -690,10 +653,10 @@ async fn an_ssh_agent_is_forwarded() {
         result.err()
     );
     // An agent that does not answer: refused before anything is sent.
-    let gone = BuildKitBuild::new(tree.path())
+    let gone = BuildKitBuild::new(tree.root())
         .ssh(
             "default",
-            berth::buildkit::SshAgent::socket(dir.path().join("nobody.sock")),
+            berth::buildkit::SshAgent::socket(dir.root().join("nobody.sock")),
         )
         .run(&docker)
         .await;
@@ -724,7 +687,7 @@ fn the_blocking_client_builds() {
     let mut plain = PlainProgress::new();
     let mut text = String::new();
     let mut image = None;
-    let build = BuildKitBuild::new(tree.path()).no_cache(true);
+    let build = BuildKitBuild::new(tree.root()).no_cache(true);
     for event in build.run_blocking(&docker).unwrap() {
         match event.unwrap() {
             BuildEvent::Progress(update) => text += &plain.render(&update),
@@ -760,17 +723,12 @@ async fn outputs_to_a_local_directory_and_a_tar_file() {
     )
     .file("hello.txt", "hello from the context\n");
     let out = Tree::new("bk-output-dir");
-    let local = out.path().join("local");
-    within(180, "a build with a local output", async {
-        finish(
-            BuildKitBuild::new(tree.path())
-                .output(berth::buildkit::Output::Local(local.clone()))
-                .run(&docker)
-                .await
-                .unwrap(),
-        )
-        .await
-    })
+    let local = out.root().join("local");
+    built(
+        &docker,
+        BuildKitBuild::new(tree.root()).output(berth::buildkit::Output::Local(local.clone())),
+        "a build with a local output",
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -786,17 +744,12 @@ async fn outputs_to_a_local_directory_and_a_tar_file() {
         Path::new("sub/made.txt")
     );
 
-    let tar = out.path().join("result.tar");
-    within(180, "a build with a tar output", async {
-        finish(
-            BuildKitBuild::new(tree.path())
-                .output(berth::buildkit::Output::Tar(tar.clone()))
-                .run(&docker)
-                .await
-                .unwrap(),
-        )
-        .await
-    })
+    let tar = out.root().join("result.tar");
+    built(
+        &docker,
+        BuildKitBuild::new(tree.root()).output(berth::buildkit::Output::Tar(tar.clone())),
+        "a build with a tar output",
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let archive = std::fs::read(&tar).unwrap();

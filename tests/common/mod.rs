@@ -11,6 +11,7 @@
 pub mod report;
 pub mod stress;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -455,3 +456,49 @@ macro_rules! versions_of {
 
 /// The Docker versions `with_docker_module!` knows.
 pub const DOCKER_MODULE_VERSIONS: &[&str] = docker_modules!(versions_of!());
+
+/// A directory tree under the temporary folder, removed when dropped.
+pub struct Tree(PathBuf);
+
+impl Tree {
+    pub fn new(what: &str) -> Tree {
+        let root = std::env::temp_dir().join(unique(what));
+        std::fs::create_dir_all(&root).unwrap();
+        Tree(root)
+    }
+
+    /// The tree's own directory.
+    pub fn root(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+
+    pub fn file(&self, rel: &str, contents: &str) -> &Tree {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    /// A file of `size` bytes that takes no disk space.
+    pub fn sparse(&self, rel: &str, size: u64) -> &Tree {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::File::create(path).unwrap().set_len(size).unwrap();
+        self
+    }
+
+    pub fn symlink(&self, rel: &str, target: &str) -> &Tree {
+        std::os::unix::fs::symlink(target, self.path(rel)).unwrap();
+        self
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
